@@ -1,0 +1,38 @@
+/**
+ * Example cdk8s app: one chart per strategy, each with a cdk8s-plus Deployment.
+ * `npm run synth` (cdk8s synth) writes dist/<strategy>.k8s.yaml.
+ */
+import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import {
+  withIdentityAppHealthCheck, withIdentityInitCheck, withIdentityProbes,
+  withNmiAppHealthCheck, withNmiInitCheck, withNmiProbes,
+} from './src';
+
+const app = new App({ outputFileExtension: '.k8s.yaml' });
+/** Image of the example health service (examples/health-service) used by strategies 3 and 6. */
+const healthServiceImage = process.env.HEALTH_SERVICE_IMAGE ?? 'example.azurecr.io/identity-health-service:0.1.0';
+const binding = 'orders-identity';
+
+function chartWith(id: string, image: string, port: number, apply: (d: kplus.Deployment) => void): void {
+  const chart = new Chart(app, id, { disableResourceNameHashes: true });
+  const deployment = new kplus.Deployment(chart, 'orders', {
+    replicas: 2,
+    containers: [{
+      name: 'app', image, portNumber: port,
+      securityContext: { user: 10001, group: 10001 },
+    }],
+  });
+  apply(deployment);
+}
+
+// The app image has sh and curl (strategies 2 and 5 run their probes in it).
+const appImage = 'curlimages/curl:8.11.1';
+chartWith('nmi-init', appImage, 8080, (d) => withNmiInitCheck(d, { podIdentityBinding: binding }));
+chartWith('nmi-probes', appImage, 8080, (d) => withNmiProbes(d, { podIdentityBinding: binding }));
+chartWith('nmi-app-check', healthServiceImage, 8080, (d) => withNmiAppHealthCheck(d, { podIdentityBinding: binding }));
+chartWith('identity-init', appImage, 8080, (d) => withIdentityInitCheck(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
+chartWith('identity-probes', appImage, 8080, (d) => withIdentityProbes(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
+chartWith('identity-app-check', healthServiceImage, 8080, (d) => withIdentityAppHealthCheck(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
+
+app.synth();

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test. Installs what the behaviour tests need when missing (Debian packages: busybox,
+# dash, curl, shellcheck, iproute2; root required for network namespaces), then the npm deps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v busybox >/dev/null || need+=(busybox)
+command -v dash >/dev/null || need+=(dash)
+command -v curl >/dev/null || need+=(curl)
+command -v shellcheck >/dev/null || need+=(shellcheck)
+command -v ip >/dev/null || need+=(iproute2)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "scripts/test.sh: missing ${need[*]}; run as root or install them (apt-get install ${need[*]})" >&2
+    exit 2
+  fi
+  echo "scripts/test.sh: installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent
+npx vitest run "$@"

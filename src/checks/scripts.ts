@@ -1,0 +1,202 @@
+/**
+ * The check scripts, built from resolved (already validated) settings. Every script is POSIX sh
+ * (dash, BusyBox ash): values reach it only through `sq()` or as integers, so no setting can
+ * inject a command. The NMI check compares the body with `Active` (NMI answers 200 in both
+ * states); curl always gets `--fail` and `--max-time`, BusyBox wget is bounded by `timeout`.
+ */
+
+export type HttpClient = 'curl' | 'wget';
+export type InitClient = HttpClient | 'az';
+
+/** Where the probe scripts keep their small state (token cache, startup gate): an emptyDir. */
+export const STATE_DIR = '/var/run/identity-health';
+export const IMDS_TOKEN_BASE = 'http://169.254.169.254/metadata/identity/oauth2/token';
+
+export interface TokenSettings {
+  /** Full token URL (api-version, url-encoded resource, optional identity selector). */
+  readonly url: string;
+  /** Upper bound for one token request, seconds. */
+  readonly timeout: number;
+  /** Claims the token must carry (`appid` for a client id, `oid` for an object id). */
+  readonly expectClaims: ReadonlyArray<{ readonly claim: 'appid' | 'oid'; readonly value: string }>;
+  /** For the az variant: the identity to log in as. */
+  readonly azUsername?: string;
+}
+
+export interface CheckSettings {
+  readonly client: InitClient;
+  /** Check NMI's health body first (needs HOST_IP). */
+  readonly nmi: boolean;
+  readonly nmiPort: number;
+  /** Upper bound for the NMI health request, seconds. */
+  readonly nmiTimeout: number;
+  /** A token request (strategies 4-6); absent for NMI-only checks. */
+  readonly token?: TokenSettings;
+}
+
+export interface InitLoopSettings {
+  readonly interval: number;
+  readonly deadline: number;
+}
+
+export interface ProbeScriptSettings {
+  /** Seconds a token result is reused, so readiness and liveness share one request. */
+  readonly tokenCacheTtl: number;
+  /** Liveness passes while nothing has succeeded yet and less than this has passed. */
+  readonly startupGrace: number;
+}
+
+export function buildTokenUrl(o: { apiVersion: string; resource: string; clientId?: string; objectId?: string; miResId?: string }): string {
+  const q = [`api-version=${o.apiVersion}`, `resource=${encodeURIComponent(o.resource)}`];
+  if (o.clientId) q.push(`client_id=${o.clientId}`);
+  if (o.objectId) q.push(`object_id=${o.objectId}`);
+  if (o.miResId) q.push(`mi_res_id=${encodeURIComponent(o.miResId)}`);
+  return `${IMDS_TOKEN_BASE}?${q.join('&')}`;
+}
+
+/** Single-quote for POSIX sh: the one place where values are quoted. */
+export function sq(value: string | number): string {
+  return `'${String(value).replace(/'/g, `'\\''`)}'`;
+}
+
+function requireTools(tools: string[], hint: string): string {
+  return tools.map((t) =>
+    `command -v ${t} >/dev/null 2>&1 || { echo ${sq(`identity-health: ${t} not found in this container: ${hint}`)}; exit 1; }`,
+  ).join('\n');
+}
+
+function httpGet(client: HttpClient): string {
+  // $1 url, $2 bound in seconds. Both clients exit non-zero on HTTP >= 400 and on timeout.
+  return client === 'curl'
+    ? `ih_get() { curl -sS --fail --max-time "$2" -H 'Metadata: true' "$1"; }`
+    : `ih_get() { timeout "$2" wget -q -O - --header 'Metadata: true' "$1"; }`;
+}
+
+function nmiFunction(s: CheckSettings): string {
+  return [
+    'ih_nmi() {',
+    `  [ -n "\${HOST_IP:-}" ] || { echo 'identity-health: HOST_IP is not set (add env HOST_IP from fieldRef status.hostIP)'; return 1; }`,
+    '  case $HOST_IP in *:*) ih_host="[$HOST_IP]" ;; *) ih_host=$HOST_IP ;; esac',
+    `  ih_url="http://\${ih_host}:${s.nmiPort}/healthz"`,
+    `  ih_body=$(ih_get "$ih_url" ${s.nmiTimeout} 2>&1) || { echo "identity-health: NMI $ih_url unreachable: $ih_body"; return 1; }`,
+    `  [ "$ih_body" = 'Active' ] || { echo "identity-health: NMI at $ih_url is not active (body: $ih_body)"; return 1; }`,
+    '}',
+  ].join('\n');
+}
+
+function claimChecks(t: TokenSettings): string[] {
+  if (t.expectClaims.length === 0) return [];
+  return [
+    // Decode the JWT payload (base64url) without verifying it: the point is which identity
+    // answered, e.g. IMDS with the node's identity when NMI no longer intercepts.
+    `  ih_tok=\${ih_out#*'"access_token":"'}; ih_tok=\${ih_tok%%'"'*}`,
+    '  ih_p=${ih_tok#*.}; ih_p=${ih_p%%.*}',
+    `  ih_p=$(printf '%s' "$ih_p" | tr '_-' '/+')`,
+    '  case $((${#ih_p} % 4)) in 2) ih_p="${ih_p}==" ;; 3) ih_p="${ih_p}=" ;; esac',
+    `  ih_claims=$(printf '%s' "$ih_p" | base64 -d 2>/dev/null) || ih_claims=''`,
+    ...t.expectClaims.map(({ claim, value }) =>
+      `  case $ih_claims in *${sq(`"${claim}":"${value}"`)}*) ;; *) echo ${sq(`identity-health: token was issued to another identity (expected ${claim} ${value}; is NMI intercepting?)`)}; return 1 ;; esac`),
+  ];
+}
+
+function tokenFunction(t: TokenSettings): string {
+  return [
+    'ih_token() {',
+    `  ih_out=$(ih_get ${sq(t.url)} ${t.timeout} 2>&1) || { echo "identity-health: token request failed: $ih_out"; return 1; }`,
+    `  case $ih_out in *'"access_token":"'?*) ;; *) echo 'identity-health: token response carries no access_token'; return 1 ;; esac`,
+    ...claimChecks(t),
+    '}',
+  ].join('\n');
+}
+
+function azFunction(t: TokenSettings): string {
+  const user = t.azUsername ? ` --username ${sq(t.azUsername)}` : '';
+  return [
+    'ih_token() {',
+    `  ih_out=$(timeout ${t.timeout} az login --identity${user} --allow-no-subscriptions --output none 2>&1) || { echo "identity-health: az login --identity failed: $ih_out"; return 1; }`,
+    '}',
+  ].join('\n');
+}
+
+/** The functions a check needs, and `ih_check` which runs them (token through `tokenCall`). */
+function checkFunctions(s: CheckSettings, tokenCall: string): string {
+  const parts: string[] = [];
+  const client: HttpClient = s.client === 'wget' ? 'wget' : 'curl';
+  const tools = s.client === 'wget' ? ['wget', 'timeout'] : s.client === 'az' ? ['az', 'timeout'] : ['curl'];
+  if (s.client === 'az' && s.nmi) tools.push('curl');
+  const hint = s.client === 'az' ? 'use the azure-cli image' : `the check needs sh and ${tools.join(' and ')}: pick client ${s.client === 'curl' ? 'wget' : 'curl'} or an image that has them`;
+  parts.push(requireTools(tools, hint));
+  if (s.nmi || s.client !== 'az') parts.push(httpGet(client));
+  if (s.nmi) parts.push(nmiFunction(s));
+  if (s.token) parts.push(s.client === 'az' ? azFunction(s.token) : tokenFunction(s.token));
+  const steps = [s.nmi ? 'ih_nmi' : '', s.token ? tokenCall : ''].filter(Boolean);
+  if (steps.length === 0) throw new Error('a check needs the NMI check, a token request, or both');
+  parts.push(`ih_check() { ${steps.join(' && ')}; }`);
+  return parts.join('\n');
+}
+
+/**
+ * Init-container script: try until the check passes, logging every try, and fail loudly after
+ * the deadline (kubelet then restarts the init container with back-off).
+ */
+export function initScript(s: CheckSettings, loop: InitLoopSettings): string {
+  return [
+    'set -u',
+    checkFunctions(s, 'ih_token'),
+    'ih_start=$(date +%s); ih_try=0',
+    'while :; do',
+    '  ih_try=$((ih_try + 1))',
+    '  if ih_msg=$(ih_check 2>&1); then echo "identity-health: try $ih_try: identity stack ready"; exit 0; fi',
+    '  echo "identity-health: try $ih_try: $ih_msg"',
+    `  if [ $(($(date +%s) - ih_start)) -ge ${loop.deadline} ]; then`,
+    `    echo "identity-health: giving up after ${loop.deadline}s and $ih_try tries; last error: $ih_msg" >&2`,
+    '    exit 1',
+    '  fi',
+    `  sleep ${loop.interval}`,
+    'done',
+  ].join('\n') + '\n';
+}
+
+/**
+ * Probe script, run as `sh -c <script> identity-health <readiness|liveness|startup>`.
+ * Token results are cached in STATE_DIR for tokenCacheTtl seconds (bounded IMDS load, shared by
+ * readiness and liveness); the NMI signal is checked on every run. Liveness passes until the
+ * first success or until startupGrace has passed, so an existing startup probe (such as the
+ * tcpSocket one cdk8s-plus adds) cannot let liveness restart the container during the
+ * identity-assignment window.
+ */
+export function probeScript(s: CheckSettings, p: ProbeScriptSettings): string {
+  const cached = s.token ? [
+    'ih_token_cached() {',
+    `  if [ -f "$ih_state/token" ] && read -r ih_ts ih_rc < "$ih_state/token" && [ $((ih_now - ih_ts)) -ge 0 ] && [ $((ih_now - ih_ts)) -lt ${p.tokenCacheTtl} ]; then`,
+    '    [ "$ih_rc" = 0 ] && return 0',
+    `    ih_err=''; [ -f "$ih_state/token-error" ] && read -r ih_err < "$ih_state/token-error"`,
+    '    echo "$ih_err (cached $((ih_now - ih_ts))s ago)"; return 1',
+    '  fi',
+    '  if ih_err=$(ih_token); then ih_rc=0; else ih_rc=1; fi',
+    `  printf '%s\\n' "$ih_err" > "$ih_state/token-error"`,
+    `  printf '%s %s\\n' "$ih_now" "$ih_rc" > "$ih_state/token"`,
+    `  [ "$ih_rc" = 0 ] || { printf '%s\\n' "$ih_err"; return 1; }`,
+    '}',
+  ] : [];
+  return [
+    'set -u',
+    `ih_mode=\${1:-readiness}; ih_state=${sq(STATE_DIR)}; ih_now=$(date +%s)`,
+    `[ -f "$ih_state/first-seen" ] || printf '%s\\n' "$ih_now" > "$ih_state/first-seen"`,
+    checkFunctions(s, 'ih_token_cached'),
+    ...cached,
+    'if ih_msg=$(ih_check 2>&1); then',
+    `  [ -f "$ih_state/ever-ok" ] || : > "$ih_state/ever-ok"`,
+    '  exit 0',
+    'fi',
+    `printf '%s\\n' "$ih_msg"`,
+    'if [ "$ih_mode" = liveness ] && [ ! -f "$ih_state/ever-ok" ]; then',
+    `  ih_first=$ih_now; read -r ih_first < "$ih_state/first-seen" || ih_first=$ih_now`,
+    `  if [ $((ih_now - ih_first)) -lt ${p.startupGrace} ]; then echo 'identity-health: no success yet, liveness holds during the startup grace'; exit 0; fi`,
+    'fi',
+    'exit 1',
+  ].join('\n') + '\n';
+}
+
+/** Keeps an otherwise idle sidecar alive and stops promptly on SIGTERM. */
+export const SIDECAR_IDLE_SCRIPT = `trap 'exit 0' TERM INT\nwhile :; do sleep 3600 & wait $!; done\n`;

@@ -1,0 +1,203 @@
+/**
+ * The one transform core: apply a strategy's plan to a Kubernetes object. Pure: the input is
+ * never mutated. Used by the cdk8s mixins (at synthesis), the CLI `apply` and the audit.
+ */
+import { PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from './pieces';
+import { Container, EnvVar, KubeObject, PodSpec, Probe, PROBE_KINDS, ProbeKind, Volume, VolumeMount } from './types';
+import { podTemplateOf, workloadName } from './workload';
+
+export type ConflictPolicy = 'error' | 'skip' | 'sidecar';
+export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['error', 'skip', 'sidecar'];
+
+/** What a strategy adds to a pod template. */
+export interface Plan {
+  /** Strategy id, recorded in the pod-template annotation. */
+  readonly strategy: string;
+  /** Init containers, placed before the pod's own (ours keep `initRank` order among themselves). */
+  readonly initContainers: readonly Container[];
+  readonly volumes: readonly Volume[];
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** Added to each target container. */
+  readonly target: {
+    readonly env: readonly EnvVar[];
+    readonly volumeMounts: readonly VolumeMount[];
+    /** Probes to set; a function where they depend on the container (e.g. its first port). */
+    readonly probes: ProbeSet | ((container: Container) => ProbeSet);
+  };
+  /** Target containers by name; empty means the first app container. */
+  readonly containers: readonly string[];
+  readonly onConflict: ConflictPolicy;
+  /**
+   * Where the probes go under `onConflict: 'sidecar'`: a container (with the env and mounts the
+   * check needs) that receives `target.probes`. Absent where the check must run in the app.
+   */
+  readonly sidecar?: Container;
+}
+
+export type ProbeSet = Readonly<Partial<Record<ProbeKind, Probe>>>;
+
+function probesFor(t: Plan['target'], c: Container, workload: string): ProbeSet {
+  try {
+    return typeof t.probes === 'function' ? t.probes(c) : t.probes;
+  } catch (e) {
+    throw e instanceof InputError ? new InputError(`${workload}: ${e.message}`) : e;
+  }
+}
+
+export interface ApplyResult {
+  readonly doc: KubeObject;
+  /** `applied`: changed; `unchanged`: already there (or not a workload); `skipped`: conflict under `skip`. */
+  readonly outcome: 'applied' | 'unchanged' | 'skipped' | 'not-workload';
+  readonly messages: readonly string[];
+}
+
+/** A container already has something the strategy needs to set. */
+export class ConflictError extends Error {
+  constructor(readonly workload: string, readonly conflicts: readonly Conflict[], sidecarPossible: boolean) {
+    super(`${workload}: ${conflicts.map((c) => c.text).join('; ')}. ` +
+      'Resolve with one of: remove or rename what is there; choose other containers (option containers); ' +
+      `onConflict 'skip' to leave this workload as it is` +
+      (sidecarPossible ? `; onConflict 'sidecar' to run the check in a sidecar container whose readiness gates the pod` : '') + '.');
+    this.name = 'ConflictError';
+  }
+}
+
+/** Bad input that no conflict policy resolves (e.g. a container name that does not exist). */
+export class InputError extends Error {
+  constructor(message: string) { super(message); this.name = 'InputError'; }
+}
+
+export interface Conflict { readonly text: string; readonly probe: boolean }
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object).filter((k) => (a as any)[k] !== undefined);
+  const kb = Object.keys(b as object).filter((k) => (b as any)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => deepEqual((a as any)[k], (b as any)[k]));
+}
+
+function byName<T extends { name: string }>(list: readonly T[] | undefined, name: string): T | undefined {
+  return list?.find((x) => x.name === name);
+}
+
+function targetContainers(spec: PodSpec, plan: Plan, workload: string): Container[] {
+  const app = spec.containers.filter((c) => c.name !== SIDECAR_NAME);
+  if (plan.containers.length === 0) return app.slice(0, 1);
+  return plan.containers.map((n) => {
+    const c = byName(app, n);
+    if (!c) throw new InputError(`${workload}: no container named "${n}" (containers: ${app.map((x) => x.name).join(', ')})`);
+    return c;
+  });
+}
+
+/** What of `plan` clashes with what the pod template already has. */
+function findConflicts(spec: PodSpec, labels: Record<string, string>, plan: Plan, targets: Container[], workload: string): Conflict[] {
+  const out: Conflict[] = [];
+  for (const ic of plan.initContainers) {
+    const have = byName(spec.initContainers, ic.name);
+    if (have && !deepEqual(have, ic)) out.push({ text: `init container "${ic.name}" exists with other content`, probe: false });
+  }
+  for (const v of plan.volumes) {
+    const have = byName(spec.volumes, v.name);
+    if (have && !deepEqual(have, v)) out.push({ text: `volume "${v.name}" exists with other content`, probe: false });
+  }
+  for (const [k, v] of Object.entries(plan.podLabels)) {
+    if (k in labels && labels[k] !== v) out.push({ text: `pod label ${k}="${labels[k]}" differs from "${v}"`, probe: false });
+  }
+  for (const c of targets) out.push(...containerConflicts(c, plan.target, probesFor(plan.target, c, workload)));
+  return out;
+}
+
+function containerConflicts(c: Container, t: Plan['target'], probes: ProbeSet): Conflict[] {
+  const out: Conflict[] = [];
+  for (const e of t.env) {
+    const have = byName(c.env, e.name);
+    if (have && !deepEqual(have, e)) out.push({ text: `container "${c.name}" sets env ${e.name} differently`, probe: false });
+  }
+  for (const m of t.volumeMounts) {
+    const clash = c.volumeMounts?.find((x) => (x.name === m.name || x.mountPath === m.mountPath) && !deepEqual(x, m));
+    if (clash) out.push({ text: `container "${c.name}" mounts ${clash.name} at ${clash.mountPath}, which clashes with ${m.name} at ${m.mountPath}`, probe: false });
+  }
+  for (const kind of PROBE_KINDS) {
+    const want = probes[kind];
+    // An existing startup probe is kept: it gates liveness as ours would (the liveness
+    // check has its own startup grace), so it is not a conflict.
+    if (want && c[kind] && kind !== 'startupProbe' && !deepEqual(c[kind], want)) {
+      out.push({ text: `container "${c.name}" already has a ${kind}`, probe: true });
+    }
+  }
+  return out;
+}
+
+function addByName<T extends { name: string }>(list: T[], items: readonly T[]): void {
+  for (const it of items) if (!byName(list, it.name)) list.push(structuredClone(it) as T);
+}
+
+function addToContainer(c: Container, t: Plan['target'], probes: ProbeSet): void {
+  if (t.env.length) addByName((c.env ??= []), t.env);
+  if (t.volumeMounts.length) addByName((c.volumeMounts ??= []), t.volumeMounts);
+  for (const kind of PROBE_KINDS) {
+    const want = probes[kind];
+    if (want && !c[kind]) c[kind] = structuredClone(want);
+  }
+}
+
+/** Our init containers go first (identity is ready before any other init step), in a fixed order. */
+function placeInitContainers(spec: PodSpec, add: readonly Container[]): void {
+  const list = (spec.initContainers ??= []);
+  for (const ic of add) {
+    if (byName(list, ic.name)) continue;
+    let at = 0;
+    while (at < list.length && list[at].name.startsWith(PREFIX) && list[at].name < ic.name) at++;
+    list.splice(at, 0, structuredClone(ic));
+  }
+}
+
+/** Apply `plan` to `input`; returns a new object (or the same one when nothing changes). */
+export function applyPlan(input: KubeObject, plan: Plan): ApplyResult {
+  const doc = structuredClone(input);
+  const tpl = podTemplateOf(doc);
+  if (!tpl) return { doc: input, outcome: 'not-workload', messages: [] };
+  const name = workloadName(doc);
+  const { spec } = tpl;
+  const labels = tpl.metadata.labels ?? {};
+  const targets = targetContainers(spec, plan, name);
+  const conflicts = findConflicts(spec, labels, plan, targets, name);
+  let useSidecar = false;
+  if (conflicts.length) {
+    const sidecarPossible = !!plan.sidecar && conflicts.every((c) => c.probe);
+    if (plan.onConflict === 'skip') {
+      return { doc: input, outcome: 'skipped', messages: [`skipped ${name}: ${conflicts.map((c) => c.text).join('; ')}`] };
+    }
+    if (plan.onConflict !== 'sidecar' || !sidecarPossible) {
+      if (plan.onConflict === 'sidecar' && !plan.sidecar) {
+        throw new InputError(`${name}: strategy ${plan.strategy} checks inside the app's own health endpoint, so it cannot move into a sidecar: ${conflicts.map((c) => c.text).join('; ')}`);
+      }
+      throw new ConflictError(name, conflicts, !!plan.sidecar && conflicts.every((c) => c.probe));
+    }
+    useSidecar = true;
+  }
+
+  if (plan.initContainers.length) placeInitContainers(spec, plan.initContainers);
+  if (plan.volumes.length) addByName((spec.volumes ??= []), plan.volumes);
+  if (Object.keys(plan.podLabels).length) tpl.metadata.labels = { ...labels, ...plan.podLabels };
+  if (useSidecar) {
+    const sidecar = { ...structuredClone(plan.sidecar!), ...structuredClone(probesFor(plan.target, plan.sidecar!, name)) };
+    const have = byName(spec.containers, SIDECAR_NAME);
+    if (have && !deepEqual(have, sidecar)) {
+      throw new ConflictError(name, [{ text: `container "${SIDECAR_NAME}" exists with other content`, probe: false }], false);
+    }
+    if (!have) spec.containers.push(sidecar);
+  } else {
+    for (const c of targets) addToContainer(c, plan.target, probesFor(plan.target, c, name));
+  }
+  const annotations = (tpl.metadata.annotations ??= {});
+  const ids = new Set((annotations[STRATEGIES_ANNOTATION] ?? '').split(',').filter(Boolean));
+  ids.add(plan.strategy);
+  annotations[STRATEGIES_ANNOTATION] = [...ids].sort().join(',');
+
+  if (deepEqual(doc, input)) return { doc: input, outcome: 'unchanged', messages: [] };
+  return { doc, outcome: 'applied', messages: useSidecar ? [`${name}: probes conflict, check runs in sidecar "${SIDECAR_NAME}"`] : [] };
+}

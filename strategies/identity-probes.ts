@@ -1,0 +1,18 @@
+import { checkKeys, CommonOptions, probesPlan, ProbesOptions, TokenCacheOptions, TokenOptions } from './options';
+import type { Strategy } from './types';
+
+/** Strategy 5: exec probes check NMI every period and request a token every tokenCacheTtl. */
+export interface IdentityProbesOptions extends CommonOptions, TokenOptions, ProbesOptions, TokenCacheOptions {}
+
+export const identityProbes: Strategy<IdentityProbesOptions> = {
+  id: 'identity-probes', number: 5, checks: 'identity', placement: 'probes',
+  summary: 'exec probes check NMI and request a token (cached, shared by readiness and liveness)',
+  claims: { startGated: 'yes', runtime: 'yes', otherFaults: 'yes' },
+  tradeOffs: [
+    'catches every identity fault, at start and at runtime',
+    'IMDS load: one token request per pod per tokenCacheTtl (default 3 per minute)',
+    'the app image needs sh and curl (or wget); else onConflict sidecar',
+  ],
+  optionGroups: ['common', 'token', 'probes', 'cache'],
+  plan(o) { checkKeys(this.id, o, this.optionGroups); return probesPlan(this.id, 'identity', o); },
+};

@@ -1,0 +1,370 @@
+/**
+ * Options shared by the strategies, their defaults, and the plan builders every strategy
+ * composes (init container, exec probes, app health endpoint). One place, so a strategy file
+ * only says which pieces it uses.
+ */
+import { buildTokenUrl, CheckSettings, HttpClient, initScript, InitClient, probeScript, SIDECAR_IDLE_SCRIPT, STATE_DIR, TokenSettings } from '../src/checks/scripts';
+import * as v from '../src/checks/validate';
+import { DurationLike } from '../src/checks/validate';
+import { ConflictPolicy, CONFLICT_POLICIES, InputError, Plan } from '../src/pod-template/apply';
+import {
+  emptyDirVolume, execProbe, hardenedContainer, HOST_IP_ENV, httpGetProbe, PREFIX, ProbeTiming, ResourceSettings,
+  SIDECAR_NAME, STATE_MOUNT, STATE_VOLUME,
+} from '../src/pod-template/pieces';
+import type { Container, EnvVar, Probe, ProbeKind } from '../src/pod-template/types';
+
+export type { DurationLike, ConflictPolicy, HttpClient, InitClient };
+
+/** Options every strategy takes. */
+export interface CommonOptions {
+  /** NMI health port (NMI runs with hostNetwork; the check calls http://$HOST_IP:<port>/healthz). @default 8085 */
+  readonly nmiPort?: number;
+  /** Upper bound for one NMI health request (NMI is on the same node). @default 2 seconds */
+  readonly nmiTimeout?: DurationLike;
+  /** Containers that get the probes and env, by name. @default the first app container */
+  readonly containers?: readonly string[];
+  /** Sets the pod label `aadpodidbinding` to this value (the AzureIdentityBinding selector). @default not set */
+  readonly podIdentityBinding?: string;
+  /** What to do when a container already has a probe, env or init container the strategy needs. @default 'error' */
+  readonly onConflict?: ConflictPolicy;
+}
+
+/** Which token the full identity check asks for. */
+export interface TokenOptions {
+  /** The resource (audience) of the token request. @default 'https://management.azure.com/' */
+  readonly resource?: string;
+  /** Client id of the user-assigned identity to request (`client_id`). @default not set */
+  readonly clientId?: string;
+  /** Object id of the identity to request (`object_id`). @default not set */
+  readonly objectId?: string;
+  /** ARM resource id of the identity to request (`mi_res_id`). @default not set */
+  readonly miResId?: string;
+  /** IMDS API version. @default '2018-02-01' */
+  readonly apiVersion?: string;
+  /**
+   * Check the token's `appid` (clientId) / `oid` (objectId) claims, so a token that IMDS issued
+   * for the node's own identity (NMI not intercepting) fails the check. The JWT is decoded,
+   * not verified. @default true when clientId or objectId is set
+   */
+  readonly verifyIdentity?: boolean;
+  /** Check NMI's health body before the token request (catches NMI loss at once; needs HOST_IP). @default true */
+  readonly checkNmi?: boolean;
+  /** Upper bound for one token request. @default 4 seconds in probes, 90 seconds in an init container (NMI retries for up to 80 s while an identity is assigned) */
+  readonly requestTimeout?: DurationLike;
+}
+
+export interface ResourceOptions {
+  /** @default '10m' ('50m' for az) */ readonly cpuRequest?: string;
+  /** @default '16Mi' ('128Mi' for az) */ readonly memoryRequest?: string;
+  /** @default '100m' ('500m' for az) */ readonly cpuLimit?: string;
+  /** @default '32Mi' ('512Mi' for az) */ readonly memoryLimit?: string;
+}
+
+/** Options of the init-container strategies. */
+export interface InitOptions {
+  /** HTTP client of the check. @default 'curl' */
+  readonly client?: HttpClient;
+  /** Image of the init container; pin it by digest in production. @default 'curlimages/curl:8.11.1' for curl, 'busybox:1.37.0' for wget */
+  readonly image?: string;
+  /** Time between tries. @default 2 seconds */
+  readonly interval?: DurationLike;
+  /** After this, the init container fails loudly (kubelet retries it with back-off). @default 300 seconds */
+  readonly deadline?: DurationLike;
+  /** Resource requests and limits of the init container. @default see ResourceOptions */
+  readonly resources?: ResourceOptions;
+}
+
+/** Timing of one probe (as cdk8s-plus `ProbeOptions`). */
+export interface ProbeTimingOptions {
+  /** @default 4 seconds (readiness, startup), 10 seconds (liveness) */ readonly periodSeconds?: DurationLike;
+  /** Must exceed the check's own bound. @default the check's bound + 1 second */ readonly timeoutSeconds?: DurationLike;
+  /** @default 2 (readiness), 3 (liveness), 45 (startup: 180 s, the identity-assignment window) */ readonly failureThreshold?: number;
+  /** @default 1 */ readonly successThreshold?: number;
+  /** Prefer the startup probe to a delay. @default 0 */ readonly initialDelaySeconds?: DurationLike;
+}
+
+/** Options of the probe strategies. */
+export interface ProbesOptions {
+  /** HTTP client the app image (or the sidecar image) has. @default 'curl' */
+  readonly client?: HttpClient;
+  /** @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
+  /** @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
+  /** Added only where the container has no startup probe. @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
+  /** Liveness passes until the first success or for this long, whatever startup probe there is. @default 180 seconds */
+  readonly startupGrace?: DurationLike;
+  /** Image of the sidecar used by onConflict 'sidecar'. @default as InitOptions.image */
+  readonly sidecarImage?: string;
+  /** Resources of the sidecar. @default see ResourceOptions */
+  readonly resources?: ResourceOptions;
+}
+
+/** Options of the probe strategies that request tokens. */
+export interface TokenCacheOptions {
+  /** A token result is reused this long, so readiness and liveness share one request (IMDS load). @default 20 seconds */
+  readonly tokenCacheTtl?: DurationLike;
+}
+
+/** Options of the app-health strategies (the app serves the check, kubelet calls it). */
+export interface AppCheckOptions {
+  /** Port of the app's health endpoint. @default the container's first port */
+  readonly port?: number | string;
+  /** @default '/readyz' */ readonly readinessPath?: string;
+  /** @default '/livez' */ readonly livenessPath?: string;
+  /** @default 'HTTP' */ readonly scheme?: 'HTTP' | 'HTTPS';
+  /** @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
+  /** @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
+  /** @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
+  /** Liveness passes until the first success or for this long. @default 180 seconds */
+  readonly startupGrace?: DurationLike;
+}
+
+export const DEFAULT_IMAGES: Readonly<Record<InitClient, string>> = {
+  curl: 'curlimages/curl:8.11.1',
+  wget: 'busybox:1.37.0',
+  az: 'mcr.microsoft.com/azure-cli:2.67.0',
+};
+export const DEFAULT_RESOURCE = 'https://management.azure.com/';
+export const DEFAULT_API_VERSION = '2018-02-01';
+const SMALL: ResourceSettings = { cpuRequest: '10m', memoryRequest: '16Mi', cpuLimit: '100m', memoryLimit: '32Mi' };
+const AZ: ResourceSettings = { cpuRequest: '50m', memoryRequest: '128Mi', cpuLimit: '500m', memoryLimit: '512Mi' };
+
+export const DEFAULT_TIMINGS: Readonly<Record<'readiness' | 'liveness' | 'startup', { periodSeconds: number; failureThreshold: number }>> = {
+  readiness: { periodSeconds: 4, failureThreshold: 2 },
+  liveness: { periodSeconds: 10, failureThreshold: 3 },
+  startup: { periodSeconds: 4, failureThreshold: 45 },
+};
+export const DEFAULTS = {
+  nmiPort: 8085, nmiTimeout: 2, probeRequestTimeout: 4, initRequestTimeout: 90, interval: 2, deadline: 300,
+  tokenCacheTtl: 20, startupGrace: 180, appNmiTimeout: 1,
+} as const;
+
+// ---- option-key checking: a typo must not silently fall back to a default ----
+
+const KEYS = {
+  common: ['nmiPort', 'nmiTimeout', 'containers', 'podIdentityBinding', 'onConflict'],
+  token: ['resource', 'clientId', 'objectId', 'miResId', 'apiVersion', 'verifyIdentity', 'checkNmi', 'requestTimeout'],
+  init: ['client', 'image', 'interval', 'deadline', 'resources'],
+  probes: ['client', 'readiness', 'liveness', 'startup', 'startupGrace', 'sidecarImage', 'resources'],
+  cache: ['tokenCacheTtl'],
+  app: ['port', 'readinessPath', 'livenessPath', 'scheme', 'readiness', 'liveness', 'startup', 'startupGrace'],
+} as const;
+export type OptionGroup = keyof typeof KEYS;
+
+export function checkKeys(strategy: string, options: object, groups: readonly OptionGroup[]): void {
+  const allowed = new Set<string>(groups.flatMap((g) => KEYS[g]));
+  for (const k of Object.keys(options)) {
+    if (!allowed.has(k)) throw new v.OptionError(`option of ${strategy}`, k, `one of ${[...allowed].sort().join(', ')}`);
+  }
+  for (const [k, sub] of [['readiness', 0], ['liveness', 0], ['startup', 0], ['resources', 1]] as const) {
+    const val = (options as any)[k];
+    if (val === undefined) continue;
+    const subKeys = sub ? ['cpuRequest', 'memoryRequest', 'cpuLimit', 'memoryLimit'] : ['periodSeconds', 'timeoutSeconds', 'failureThreshold', 'successThreshold', 'initialDelaySeconds'];
+    if (typeof val !== 'object' || val === null) throw new v.OptionError(k, val, 'an object');
+    for (const s of Object.keys(val)) if (!subKeys.includes(s)) throw new v.OptionError(`option of ${k}`, s, `one of ${subKeys.join(', ')}`);
+  }
+}
+
+// ---- resolution: options -> validated plain settings ----
+
+interface Common { nmiPort: number; nmiTimeout: number; containers: string[]; podLabels: Record<string, string>; onConflict: ConflictPolicy }
+
+function resolveCommon(o: CommonOptions): Common {
+  return {
+    nmiPort: v.port('nmiPort', o.nmiPort ?? DEFAULTS.nmiPort),
+    nmiTimeout: v.seconds('nmiTimeout', o.nmiTimeout ?? DEFAULTS.nmiTimeout, 1, 30),
+    containers: [...(o.containers ?? [])].map((c, i) => v.containerName(`containers[${i}]`, c)),
+    podLabels: o.podIdentityBinding !== undefined ? { aadpodidbinding: v.labelValue('podIdentityBinding', o.podIdentityBinding) } : {},
+    onConflict: v.oneOf('onConflict', o.onConflict ?? 'error', CONFLICT_POLICIES),
+  };
+}
+
+function resolveResources(o: ResourceOptions | undefined, base: ResourceSettings): ResourceSettings {
+  return {
+    cpuRequest: v.quantity('resources.cpuRequest', o?.cpuRequest ?? base.cpuRequest),
+    memoryRequest: v.quantity('resources.memoryRequest', o?.memoryRequest ?? base.memoryRequest),
+    cpuLimit: v.quantity('resources.cpuLimit', o?.cpuLimit ?? base.cpuLimit),
+    memoryLimit: v.quantity('resources.memoryLimit', o?.memoryLimit ?? base.memoryLimit),
+  };
+}
+
+function resolveToken(o: TokenOptions, defaultTimeout: number): TokenSettings & { checkNmi: boolean } {
+  const resource = v.resource('resource', o.resource ?? DEFAULT_RESOURCE);
+  const apiVersion = v.apiVersion('apiVersion', o.apiVersion ?? DEFAULT_API_VERSION);
+  const clientId = o.clientId !== undefined ? v.guid('clientId', o.clientId) : undefined;
+  const objectId = o.objectId !== undefined ? v.guid('objectId', o.objectId) : undefined;
+  const miResId = o.miResId !== undefined ? v.miResId('miResId', o.miResId) : undefined;
+  if ([clientId, objectId, miResId].filter(Boolean).length > 1) {
+    throw new v.OptionError('clientId/objectId/miResId', { clientId, objectId, miResId }, 'at most one identity selector');
+  }
+  const verify = o.verifyIdentity ?? true;
+  const expectClaims: TokenSettings['expectClaims'] = !verify ? [] : clientId ? [{ claim: 'appid', value: clientId }] : objectId ? [{ claim: 'oid', value: objectId }] : [];
+  return {
+    url: buildTokenUrl({ apiVersion, resource, clientId, objectId, miResId }),
+    timeout: v.seconds('requestTimeout', o.requestTimeout ?? defaultTimeout, 1, 300),
+    expectClaims,
+    azUsername: clientId ?? objectId ?? miResId,
+    checkNmi: o.checkNmi ?? true,
+  };
+}
+
+function resolveTiming(name: 'readiness' | 'liveness' | 'startup', o: ProbeTimingOptions | undefined, bound: number): ProbeTiming {
+  const d = DEFAULT_TIMINGS[name];
+  const timeoutSeconds = v.seconds(`${name}.timeoutSeconds`, o?.timeoutSeconds ?? bound + 1, 1, 600);
+  if (timeoutSeconds <= bound) {
+    throw new v.OptionError(`${name}.timeoutSeconds`, timeoutSeconds, `more than the check's own bound of ${bound}s (kubelet would kill the check before it can report)`);
+  }
+  return {
+    periodSeconds: v.seconds(`${name}.periodSeconds`, o?.periodSeconds ?? d.periodSeconds, 1, 3600),
+    timeoutSeconds,
+    failureThreshold: v.count(`${name}.failureThreshold`, o?.failureThreshold ?? d.failureThreshold, 1, 1000),
+    successThreshold: v.count(`${name}.successThreshold`, o?.successThreshold ?? 1, 1, name === 'readiness' ? 100 : 1),
+    initialDelaySeconds: v.seconds(`${name}.initialDelaySeconds`, o?.initialDelaySeconds ?? 0, 0, 3600),
+  };
+}
+
+/** The check a strategy runs: NMI only, or the full identity check. */
+export type CheckKind = 'nmi' | 'identity';
+
+function checkSettings(kind: CheckKind, c: Common, client: InitClient, token: (TokenSettings & { checkNmi: boolean }) | undefined): CheckSettings {
+  return {
+    client,
+    nmi: kind === 'nmi' || token!.checkNmi,
+    nmiPort: c.nmiPort,
+    nmiTimeout: c.nmiTimeout,
+    token: kind === 'identity' ? token : undefined,
+  };
+}
+
+function imageFor(option: string, image: string | undefined, client: InitClient): string {
+  return v.image(option, image ?? DEFAULT_IMAGES[client]);
+}
+
+function basePlan(strategy: string, c: Common): Omit<Plan, 'initContainers' | 'volumes' | 'target' | 'sidecar'> {
+  return { strategy, podLabels: c.podLabels, containers: c.containers, onConflict: c.onConflict };
+}
+
+/** Strategies 1 and 4: a hardened init container that waits for the check to pass. */
+export function initPlan(strategy: string, kind: CheckKind, o: CommonOptions & TokenOptions & Omit<InitOptions, 'client'> & { client?: InitClient }): Plan {
+  const c = resolveCommon(o);
+  const client = v.oneOf<InitClient>('client', o.client ?? 'curl', kind === 'identity' ? ['curl', 'wget', 'az'] : ['curl', 'wget']);
+  const token = kind === 'identity' ? resolveToken(o, DEFAULTS.initRequestTimeout) : undefined;
+  const check = checkSettings(kind, c, client, token);
+  const script = initScript(check, {
+    interval: v.seconds('interval', o.interval ?? DEFAULTS.interval, 1, 600),
+    deadline: v.seconds('deadline', o.deadline ?? DEFAULTS.deadline, 1, 86400),
+  });
+  const env: EnvVar[] = check.nmi ? [HOST_IP_ENV] : [];
+  const volumes = [];
+  const mounts = [];
+  if (client === 'az') {
+    // az writes its config and token cache; the root filesystem stays read-only.
+    env.push({ name: 'AZURE_CONFIG_DIR', value: '/tmp/.azure' });
+    volumes.push(emptyDirVolume(`${PREFIX}-tmp`, '64Mi'));
+    mounts.push({ name: `${PREFIX}-tmp`, mountPath: '/tmp' });
+  }
+  const container = hardenedContainer({
+    name: `${PREFIX}-${kind}-init`,
+    image: imageFor('image', o.image, client),
+    script, env, volumeMounts: mounts,
+    resources: resolveResources(o.resources, client === 'az' ? AZ : SMALL),
+  });
+  return { ...basePlan(strategy, c), initContainers: [container], volumes, target: { env: [], volumeMounts: [], probes: {} } };
+}
+
+/** Strategies 2 and 5: exec readiness, liveness and startup probes in the app container (or a sidecar). */
+export function probesPlan(strategy: string, kind: CheckKind, o: CommonOptions & TokenOptions & ProbesOptions & TokenCacheOptions): Plan {
+  const c = resolveCommon(o);
+  const client = v.oneOf<HttpClient>('client', o.client ?? 'curl', ['curl', 'wget']);
+  const token = kind === 'identity' ? resolveToken(o, DEFAULTS.probeRequestTimeout) : undefined;
+  const check = checkSettings(kind, c, client, token);
+  const bound = (check.nmi ? c.nmiTimeout : 0) + (check.token?.timeout ?? 0);
+  const script = probeScript(check, {
+    tokenCacheTtl: v.seconds('tokenCacheTtl', o.tokenCacheTtl ?? DEFAULTS.tokenCacheTtl, 0, 3600),
+    startupGrace: v.seconds('startupGrace', o.startupGrace ?? DEFAULTS.startupGrace, 0, 3600),
+  });
+  const probes: Partial<Record<ProbeKind, Probe>> = {
+    readinessProbe: execProbe(script, 'readiness', resolveTiming('readiness', o.readiness, bound)),
+    livenessProbe: execProbe(script, 'liveness', resolveTiming('liveness', o.liveness, bound)),
+    startupProbe: execProbe(script, 'startup', resolveTiming('startup', o.startup, bound)),
+  };
+  const env = check.nmi ? [HOST_IP_ENV] : [];
+  const sidecar = hardenedContainer({
+    name: SIDECAR_NAME,
+    image: imageFor('sidecarImage', o.sidecarImage, client),
+    script: SIDECAR_IDLE_SCRIPT, env, volumeMounts: [STATE_MOUNT],
+    resources: resolveResources(o.resources, SMALL),
+  });
+  return {
+    ...basePlan(strategy, c),
+    initContainers: [],
+    volumes: [emptyDirVolume(STATE_VOLUME)],
+    target: { env, volumeMounts: [STATE_MOUNT], probes },
+    sidecar,
+  };
+}
+
+/** Env names the runtime module (src/runtime) reads; the app-check strategies set them. */
+export const RUNTIME_ENV = {
+  check: 'IDENTITY_HEALTH_CHECK',
+  nmiPort: 'IDENTITY_HEALTH_NMI_PORT',
+  nmiTimeout: 'IDENTITY_HEALTH_NMI_TIMEOUT_SECONDS',
+  resource: 'IDENTITY_HEALTH_RESOURCE',
+  apiVersion: 'IDENTITY_HEALTH_API_VERSION',
+  clientId: 'IDENTITY_HEALTH_CLIENT_ID',
+  objectId: 'IDENTITY_HEALTH_OBJECT_ID',
+  miResId: 'IDENTITY_HEALTH_MI_RES_ID',
+  verifyIdentity: 'IDENTITY_HEALTH_VERIFY_IDENTITY',
+  checkNmi: 'IDENTITY_HEALTH_CHECK_NMI',
+  tokenTimeout: 'IDENTITY_HEALTH_TOKEN_TIMEOUT_SECONDS',
+  tokenCacheTtl: 'IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS',
+  startupGrace: 'IDENTITY_HEALTH_STARTUP_GRACE_SECONDS',
+} as const;
+
+function firstPort(c: Container): number {
+  const p = c.ports?.[0]?.containerPort;
+  if (p === undefined) throw new InputError(`container "${c.name}" declares no port: set option port to the port of its health endpoint`);
+  return p;
+}
+
+/** Strategies 3 and 6: httpGet probes to the app's own endpoints, and the env its check reads. */
+export function appCheckPlan(strategy: string, kind: CheckKind, o: CommonOptions & TokenOptions & AppCheckOptions & TokenCacheOptions): Plan {
+  const c = resolveCommon(o);
+  const nmiTimeout = v.seconds('nmiTimeout', o.nmiTimeout ?? DEFAULTS.appNmiTimeout, 1, 30);
+  const set = (name: string, value: string | number | boolean): EnvVar => ({ name, value: String(value) });
+  const env: EnvVar[] = [HOST_IP_ENV, set(RUNTIME_ENV.check, kind), set(RUNTIME_ENV.nmiPort, c.nmiPort), set(RUNTIME_ENV.nmiTimeout, nmiTimeout)];
+  let bound = nmiTimeout;
+  if (kind === 'identity') {
+    const t = resolveToken(o, DEFAULTS.probeRequestTimeout);
+    bound += t.timeout;
+    env.push(
+      set(RUNTIME_ENV.resource, v.resource('resource', o.resource ?? DEFAULT_RESOURCE)),
+      set(RUNTIME_ENV.apiVersion, v.apiVersion('apiVersion', o.apiVersion ?? DEFAULT_API_VERSION)),
+      ...(o.clientId ? [set(RUNTIME_ENV.clientId, v.guid('clientId', o.clientId))] : []),
+      ...(o.objectId ? [set(RUNTIME_ENV.objectId, v.guid('objectId', o.objectId))] : []),
+      ...(o.miResId ? [set(RUNTIME_ENV.miResId, o.miResId)] : []),
+      set(RUNTIME_ENV.verifyIdentity, t.expectClaims.length > 0),
+      set(RUNTIME_ENV.checkNmi, t.checkNmi),
+      set(RUNTIME_ENV.tokenTimeout, t.timeout),
+      set(RUNTIME_ENV.tokenCacheTtl, v.seconds('tokenCacheTtl', o.tokenCacheTtl ?? DEFAULTS.tokenCacheTtl, 0, 3600)),
+    );
+  }
+  env.push(set(RUNTIME_ENV.startupGrace, v.seconds('startupGrace', o.startupGrace ?? DEFAULTS.startupGrace, 0, 3600)));
+  const scheme = v.oneOf('scheme', o.scheme ?? 'HTTP', ['HTTP', 'HTTPS'] as const);
+  const ready = v.httpPath('readinessPath', o.readinessPath ?? '/readyz');
+  const live = v.httpPath('livenessPath', o.livenessPath ?? '/livez');
+  const port = o.port !== undefined ? v.portOrName('port', o.port) : undefined;
+  const probes = (p: number | string): Partial<Record<ProbeKind, Probe>> => ({
+    readinessProbe: httpGetProbe(ready, p, scheme, resolveTiming('readiness', o.readiness, bound)),
+    livenessProbe: httpGetProbe(live, p, scheme, resolveTiming('liveness', o.liveness, bound)),
+    startupProbe: httpGetProbe(ready, p, scheme, resolveTiming('startup', o.startup, bound)),
+  });
+  return {
+    ...basePlan(strategy, c),
+    initContainers: [],
+    volumes: [],
+    // The port defaults to the target container's first port, known only per workload.
+    target: { env, volumeMounts: [], probes: port !== undefined ? probes(port) : (ct) => probes(firstPort(ct)) },
+  };
+}
+
+export { STATE_DIR };

@@ -1,0 +1,121 @@
+/**
+ * The test bed: a network namespace of our own in which 169.254.169.254 and a host IP sit on
+ * loopback, with the NMI/IMDS stand-in (mock-identity.mjs) listening inside it. Commands run
+ * inside the namespace with `ip netns exec`; the mock is controlled over a unix socket, which
+ * the namespace does not isolate. Nothing here ever targets an address outside the namespace.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+/** HOST_IP inside the namespace: a loopback address, so a command run outside it by mistake stays local. */
+export const HOST_IP = '127.0.10.4';
+export const IMDS_IP = '169.254.169.254';
+export const NMI_PORT = 8085;
+
+export interface MockState {
+  nmi?: 'active' | 'not-active' | 'down' | 'hang' | 'slow';
+  nmiDelayMs?: number;
+  token?: 'ok' | 'hang' | 'slow' | number;
+  tokenDelayMs?: number;
+  identity?: { appid?: string; oid?: string };
+}
+export interface MockRequest { t: number; kind: 'nmi' | 'token'; path: string; metadata?: string; query: string }
+
+export interface Mock {
+  readonly nmiPort: number;
+  readonly imdsPort: number;
+  set(state: MockState): Promise<MockState>;
+  requests(): Promise<MockRequest[]>;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function control<T>(socketPath: string, method: string, urlPath: string, body?: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method, path: urlPath, headers: { 'content-type': 'application/json' } }, (res) => {
+      let data = '';
+      res.on('data', (c) => (data += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(data)) : reject(new Error(`mock control ${urlPath}: ${res.statusCode} ${data}`))));
+    });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+const MOCK_SCRIPT = path.join(__dirname, 'mock-identity.mjs');
+
+/** Start the mock (inside `netns` when given), listening on `nmi` and `imds` (host:port, port 0 = any). */
+export async function startMock(o: { netns?: string; nmi: string; imds: string; state?: MockState }): Promise<Mock> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-mock-'));
+  const sock = path.join(dir, 'control.sock');
+  const args = [MOCK_SCRIPT, '--nmi', o.nmi, '--imds', o.imds, '--control', sock];
+  const child: ChildProcess = o.netns
+    ? spawn('ip', ['netns', 'exec', o.netns, process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+    : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const ports = await new Promise<{ nmi: number; imds: number }>((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout! });
+    rl.once('line', (l) => resolve(JSON.parse(l)));
+    child.once('exit', (code) => reject(new Error(`mock exited early (${code})`)));
+    setTimeout(() => reject(new Error('mock did not start within 10 s')), 10_000).unref();
+  });
+  const mock: Mock = {
+    nmiPort: ports.nmi,
+    imdsPort: ports.imds,
+    set: (s) => control(sock, 'POST', '/state', s),
+    requests: () => control(sock, 'GET', '/requests'),
+    reset: async () => { await control(sock, 'POST', '/reset'); },
+    stop: async () => {
+      child.stdin!.end();
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (o.state) await mock.set(o.state);
+  return mock;
+}
+
+export interface Bed {
+  readonly netns: string;
+  readonly mock: Mock;
+  /** argv prefix that runs a command inside the namespace. */
+  wrap(argv: string[]): string[];
+  stop(): Promise<void>;
+}
+
+/** Fail loudly (never skip) when the tools the bed needs are missing: scripts/test.sh installs them. */
+export function requireTools(tools: string[]): void {
+  const missing = tools.filter((t) => {
+    try { execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }); return false; } catch { return true; }
+  });
+  if (missing.length) throw new Error(`test bed needs ${missing.join(', ')}: run "npm test" (scripts/test.sh installs them) or apt-get install them`);
+  if (process.getuid?.() !== 0) throw new Error('test bed needs root for ip netns (CI and the dev machines run as root)');
+}
+
+let counter = 0;
+
+/** Create a namespace with lo up, 169.254.169.254 and HOST_IP on lo, and the mock on NMI_PORT and 80. */
+export async function startBed(state?: MockState): Promise<Bed> {
+  requireTools(['ip']);
+  const netns = `ihbed-${process.pid}-${counter++}`;
+  const ip = (...a: string[]) => execFileSync('ip', a, { stdio: 'pipe' });
+  ip('netns', 'add', netns);
+  try {
+    ip('-n', netns, 'link', 'set', 'lo', 'up');
+    ip('-n', netns, 'addr', 'add', `${IMDS_IP}/32`, 'dev', 'lo');
+    ip('-n', netns, 'addr', 'add', `${HOST_IP}/32`, 'dev', 'lo');
+    const mock = await startMock({ netns, nmi: `${HOST_IP}:${NMI_PORT}`, imds: `${IMDS_IP}:80`, state });
+    return {
+      netns, mock,
+      wrap: (argv) => ['ip', 'netns', 'exec', netns, ...argv],
+      stop: async () => { await mock.stop(); ip('netns', 'del', netns); },
+    };
+  } catch (e) {
+    ip('netns', 'del', netns);
+    throw e;
+  }
+}

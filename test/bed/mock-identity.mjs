@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+/**
+ * Stand-in for AAD Pod Identity's NMI health endpoint and the IMDS/NMI token endpoint, whose
+ * state a test changes at run time. Plain JS so it can run as its own process inside a network
+ * namespace (`ip netns exec <ns> node mock-identity.mjs ...`).
+ *
+ *   node mock-identity.mjs --nmi HOST:PORT --imds HOST:PORT --control /path/control.sock
+ *
+ * Prints one JSON line {"nmi":port,"imds":port} on stdout once listening (port 0 = any).
+ * Control API (HTTP over the unix socket, reachable from outside the namespace):
+ *   POST /state     JSON merged into the state (see DEFAULT_STATE), answers the new state
+ *   GET  /state
+ *   GET  /requests  [{t, kind:'nmi'|'token', path, metadata, query}]  (t: ms since start)
+ *   POST /reset     clears the request log
+ *
+ * State:
+ *   nmi:   'active' | 'not-active' | 'down' (refused) | 'hang' (never answers) | 'slow' (Active after nmiDelayMs)
+ *   token: 'ok' | 'hang' | 'slow' (ok after tokenDelayMs) | an HTTP status number (400, 403, 404, 410, 429, 500, ...)
+ *   identity: claims of the issued token, {appid, oid}; tests switch it to the node's identity.
+ * A token request without the header `Metadata: true` always gets 400, as IMDS does.
+ */
+import http from 'node:http';
+import fs from 'node:fs';
+
+const DEFAULT_STATE = {
+  nmi: 'active',
+  nmiDelayMs: 0,
+  token: 'ok',
+  tokenDelayMs: 0,
+  identity: { appid: '11111111-1111-1111-1111-111111111111', oid: '22222222-2222-2222-2222-222222222222' },
+};
+
+function arg(name) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+function hostPort(s) {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
+}
+
+const start = Date.now();
+let state = structuredClone(DEFAULT_STATE);
+let log = [];
+const hanging = new Set();
+
+function b64url(obj) {
+  return Buffer.from(JSON.stringify(obj)).toString('base64url');
+}
+
+function token(identity) {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { aud: 'https://management.azure.com/', iat: now, exp: now + 3600, ...identity };
+  return `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url(payload)}.c2lnbmF0dXJl`;
+}
+
+function hang(res) {
+  hanging.add(res);
+  res.on('close', () => hanging.delete(res));
+}
+
+function handleNmi(req, res) {
+  log.push({ t: Date.now() - start, kind: 'nmi', path: req.url, metadata: req.headers.metadata, query: '' });
+  if (state.nmi === 'hang') return hang(res);
+  const body = state.nmi === 'not-active' ? 'Not Active' : 'Active';
+  const send = () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(body); };
+  if (state.nmi === 'slow') setTimeout(send, state.nmiDelayMs); else send();
+}
+
+function handleToken(req, res) {
+  const url = new URL(req.url, 'http://x');
+  log.push({ t: Date.now() - start, kind: 'token', path: url.pathname, metadata: req.headers.metadata, query: url.search });
+  const json = (status, obj) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
+  if (url.pathname !== '/metadata/identity/oauth2/token') return json(404, { error: 'not_found' });
+  if (req.headers.metadata !== 'true') return json(400, { error: 'invalid_request', error_description: 'Required metadata header not specified' });
+  if (state.token === 'hang') return hang(res);
+  const ok = () => json(200, {
+    access_token: token(state.identity), expires_in: '3600', expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+    resource: url.searchParams.get('resource'), token_type: 'Bearer',
+  });
+  if (state.token === 'ok') return ok();
+  if (state.token === 'slow') return void setTimeout(ok, state.tokenDelayMs);
+  const status = Number(state.token);
+  json(status, { error: 'mock_error', error_description: `mock answers ${status}` });
+}
+
+function listen(server, addr) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(addr.port, addr.host, () => { server.off('error', reject); resolve(server.address().port); });
+  });
+}
+
+const nmiAddr = hostPort(arg('nmi') ?? '127.0.0.1:0');
+const imdsAddr = hostPort(arg('imds') ?? '127.0.0.1:0');
+const controlPath = arg('control');
+
+let nmiServer = http.createServer(handleNmi);
+const imdsServer = http.createServer(handleToken);
+nmiAddr.port = await listen(nmiServer, nmiAddr);
+imdsAddr.port = await listen(imdsServer, imdsAddr);
+let nmiListening = true;
+
+async function applyNmiListening() {
+  // 'down': nothing listens (connection refused); any other state: listening again.
+  if (state.nmi === 'down' && nmiListening) {
+    nmiListening = false;
+    for (const r of hanging) r.destroy();
+    nmiServer.closeAllConnections();
+    await new Promise((r) => nmiServer.close(r));
+  } else if (state.nmi !== 'down' && !nmiListening) {
+    nmiServer = http.createServer(handleNmi);
+    await listen(nmiServer, nmiAddr);
+    nmiListening = true;
+  }
+}
+
+if (controlPath) {
+  try { fs.unlinkSync(controlPath); } catch { /* not there */ }
+  const control = http.createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const send = (obj) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
+    try {
+      if (req.method === 'POST' && req.url === '/state') {
+        state = { ...state, ...JSON.parse(body || '{}') };
+        if (state.nmi !== 'hang' || state.token !== 'hang') for (const r of hanging) r.destroy();
+        await applyNmiListening();
+        return send(state);
+      }
+      if (req.url === '/state') return send(state);
+      if (req.url === '/requests') return send(log);
+      if (req.method === 'POST' && req.url === '/reset') { log = []; return send({ ok: true }); }
+      res.writeHead(404); res.end();
+    } catch (e) {
+      res.writeHead(400); res.end(String(e));
+    }
+  });
+  await new Promise((r) => control.listen(controlPath, r));
+}
+
+process.stdout.write(`${JSON.stringify({ nmi: nmiAddr.port, imds: imdsAddr.port })}\n`);
+// Stop with the parent: a test bed never outlives its test run.
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
+process.on('SIGTERM', () => process.exit(0));
