@@ -5,7 +5,8 @@ export type {
   CommonOptions, TokenOptions, InitOptions, ProbesOptions, ProbeTimingOptions, AppCheckOptions, TokenCacheOptions,
   ResourceOptions, DurationLike, ConflictPolicy, HttpClient, InitClient,
 } from '../strategies/options';
-export { DEFAULT_IMAGES, DEFAULTS, DEFAULT_TIMINGS, RUNTIME_ENV } from '../strategies/options';
+export { DEFAULT_IMAGES, DEFAULTS, DEFAULT_TIMINGS } from '../strategies/options';
+export { RUNTIME_ENV } from './runtime/env';
 export { applyPlan, ConflictError, InputError, deepEqual } from './pod-template/apply';
 export type { Plan, ApplyResult, ProbeSet } from './pod-template/apply';
 export { applyStrategy, planFor } from './transform';

@@ -12,6 +12,7 @@ import {
   SIDECAR_NAME, STATE_MOUNT, STATE_VOLUME,
 } from '../src/pod-template/pieces';
 import type { Container, EnvVar, Probe, ProbeKind } from '../src/pod-template/types';
+import { RUNTIME_ENV } from '../src/runtime/env';
 
 export type { DurationLike, ConflictPolicy, HttpClient, InitClient };
 
@@ -303,22 +304,6 @@ export function probesPlan(strategy: string, kind: CheckKind, o: CommonOptions &
   };
 }
 
-/** Env names the runtime module (src/runtime) reads; the app-check strategies set them. */
-export const RUNTIME_ENV = {
-  check: 'IDENTITY_HEALTH_CHECK',
-  nmiPort: 'IDENTITY_HEALTH_NMI_PORT',
-  nmiTimeout: 'IDENTITY_HEALTH_NMI_TIMEOUT_SECONDS',
-  resource: 'IDENTITY_HEALTH_RESOURCE',
-  apiVersion: 'IDENTITY_HEALTH_API_VERSION',
-  clientId: 'IDENTITY_HEALTH_CLIENT_ID',
-  objectId: 'IDENTITY_HEALTH_OBJECT_ID',
-  miResId: 'IDENTITY_HEALTH_MI_RES_ID',
-  verifyIdentity: 'IDENTITY_HEALTH_VERIFY_IDENTITY',
-  checkNmi: 'IDENTITY_HEALTH_CHECK_NMI',
-  tokenTimeout: 'IDENTITY_HEALTH_TOKEN_TIMEOUT_SECONDS',
-  tokenCacheTtl: 'IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS',
-  startupGrace: 'IDENTITY_HEALTH_STARTUP_GRACE_SECONDS',
-} as const;
 
 function firstPort(c: Container): number {
   const p = c.ports?.[0]?.containerPort;

@@ -1,0 +1,22 @@
+/**
+ * Env the app-check strategies (3 and 6) set on the app container and the runtime module reads.
+ * Kept here, beside the runtime, so the runtime has no dependency on cdk8s or the strategies.
+ */
+export const RUNTIME_ENV = {
+  /** 'nmi' (strategy 3) or 'identity' (strategy 6). */
+  check: 'IDENTITY_HEALTH_CHECK',
+  nmiPort: 'IDENTITY_HEALTH_NMI_PORT',
+  nmiTimeout: 'IDENTITY_HEALTH_NMI_TIMEOUT_SECONDS',
+  resource: 'IDENTITY_HEALTH_RESOURCE',
+  apiVersion: 'IDENTITY_HEALTH_API_VERSION',
+  clientId: 'IDENTITY_HEALTH_CLIENT_ID',
+  objectId: 'IDENTITY_HEALTH_OBJECT_ID',
+  miResId: 'IDENTITY_HEALTH_MI_RES_ID',
+  /** 'true' | 'false': compare the token's appid/oid claims with clientId/objectId. */
+  verifyIdentity: 'IDENTITY_HEALTH_VERIFY_IDENTITY',
+  /** 'true' | 'false': check NMI's health body before the token request. */
+  checkNmi: 'IDENTITY_HEALTH_CHECK_NMI',
+  tokenTimeout: 'IDENTITY_HEALTH_TOKEN_TIMEOUT_SECONDS',
+  tokenCacheTtl: 'IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS',
+  startupGrace: 'IDENTITY_HEALTH_STARTUP_GRACE_SECONDS',
+} as const;
