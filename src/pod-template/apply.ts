@@ -177,6 +177,9 @@ export function applyPlan(input: KubeObject, plan: Plan): ApplyResult {
       }
       throw new ConflictError(name, conflicts, !!plan.sidecar && conflicts.every((c) => c.probe));
     }
+    if (doc.kind === 'Job' || doc.kind === 'CronJob') {
+      throw new InputError(`${name}: a sidecar container would keep the Job from completing: ${conflicts.map((c) => c.text).join('; ')}; use onConflict 'skip' or an init strategy`);
+    }
     useSidecar = true;
   }
 
