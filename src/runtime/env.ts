@@ -19,4 +19,8 @@ export const RUNTIME_ENV = {
   tokenTimeout: 'IDENTITY_HEALTH_TOKEN_TIMEOUT_SECONDS',
   tokenCacheTtl: 'IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS',
   startupGrace: 'IDENTITY_HEALTH_STARTUP_GRACE_SECONDS',
+  /** Not set by the strategies yet: how long 429/410/5xx/timeouts may last before liveness fails. */
+  transientGrace: 'IDENTITY_HEALTH_TRANSIENT_GRACE_SECONDS',
+  /** Never set by the strategies: points the token request at a stand-in (tests, local runs). */
+  imdsEndpoint: 'IDENTITY_HEALTH_IMDS_ENDPOINT',
 } as const;
