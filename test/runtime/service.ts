@@ -1,0 +1,72 @@
+/**
+ * Starts the built example service (lib/examples/health-service/server.js) as a child process on
+ * loopback, pointed at a mock NMI/IMDS (test/bed). `npm test` builds first; run `npx tsc -p .`
+ * before running this folder alone.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Mock } from '../bed/bed';
+
+export const SERVER = path.join(__dirname, '../../lib/examples/health-service/server.js');
+
+export interface Service {
+  readonly url: string;
+  /** Everything the service printed so far. */
+  output(): string;
+  get(p: string): Promise<{ status: number; body: any; ms: number }>;
+  stop(): Promise<void>;
+}
+
+/** Env that points the service at the mock: HOST_IP on loopback, the mock's ports. */
+export function mockEnv(mock: Mock): Record<string, string> {
+  return {
+    HOST_IP: '127.0.0.1',
+    IDENTITY_HEALTH_NMI_PORT: String(mock.nmiPort),
+    IDENTITY_HEALTH_IMDS_ENDPOINT: `http://127.0.0.1:${mock.imdsPort}`,
+  };
+}
+
+export async function startService(env: Record<string, string>): Promise<Service> {
+  if (!fs.existsSync(SERVER)) throw new Error(`${SERVER} is missing: build first (npx tsc -p .)`);
+  // Only what the test gives, plus PATH: no IDENTITY_HEALTH_* leaks in from the caller's env.
+  const child: ChildProcess = spawn(process.execPath, [SERVER], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`service did not start within 5 s:\n${out}`)), 5000);
+    const onData = () => {
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`service exited (${code}):\n${out}`)); });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    output: () => out,
+    async get(p) {
+      const t0 = Date.now();
+      const res = await fetch(url + p, { signal: AbortSignal.timeout(10_000) });
+      const text = await res.text();
+      let body: any = text;
+      try { body = JSON.parse(text); } catch { /* plain text */ }
+      return { status: res.status, body, ms: Date.now() - t0 };
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
