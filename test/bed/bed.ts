@@ -19,11 +19,11 @@ export const NMI_PORT = 8085;
 export interface MockState {
   nmi?: 'active' | 'not-active' | 'down' | 'hang' | 'slow';
   nmiDelayMs?: number;
-  token?: 'ok' | 'hang' | 'slow' | number;
+  token?: 'ok' | 'hang' | 'slow' | 'bad-body' | number;
   tokenDelayMs?: number;
   identity?: { appid?: string; oid?: string };
 }
-export interface MockRequest { t: number; kind: 'nmi' | 'token'; path: string; metadata?: string; query: string }
+export interface MockRequest { t: number; at: number; kind: 'nmi' | 'token'; path: string; metadata?: string; query: string }
 
 export interface Mock {
   readonly nmiPort: number;

@@ -10,12 +10,13 @@
  * Control API (HTTP over the unix socket, reachable from outside the namespace):
  *   POST /state     JSON merged into the state (see DEFAULT_STATE), answers the new state
  *   GET  /state
- *   GET  /requests  [{t, kind:'nmi'|'token', path, metadata, query}]  (t: ms since start)
+ *   GET  /requests  [{t, at, kind:'nmi'|'token', path, metadata, query}]  (t: ms since start; at: epoch ms)
  *   POST /reset     clears the request log
  *
  * State:
  *   nmi:   'active' | 'not-active' | 'down' (refused) | 'hang' (never answers) | 'slow' (Active after nmiDelayMs)
- *   token: 'ok' | 'hang' | 'slow' (ok after tokenDelayMs) | an HTTP status number (400, 403, 404, 410, 429, 500, ...)
+ *   token: 'ok' | 'hang' | 'slow' (ok after tokenDelayMs) | 'bad-body' (200 without access_token)
+ *          | an HTTP status number (400, 403, 404, 410, 429, 500, ...)
  *   identity: claims of the issued token, {appid, oid}; tests switch it to the node's identity.
  * A token request without the header `Metadata: true` always gets 400, as IMDS does.
  */
@@ -61,7 +62,7 @@ function hang(res) {
 }
 
 function handleNmi(req, res) {
-  log.push({ t: Date.now() - start, kind: 'nmi', path: req.url, metadata: req.headers.metadata, query: '' });
+  log.push({ t: Date.now() - start, at: Date.now(), kind: 'nmi', path: req.url, metadata: req.headers.metadata, query: '' });
   if (state.nmi === 'hang') return hang(res);
   const body = state.nmi === 'not-active' ? 'Not Active' : 'Active';
   const send = () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(body); };
@@ -70,7 +71,7 @@ function handleNmi(req, res) {
 
 function handleToken(req, res) {
   const url = new URL(req.url, 'http://x');
-  log.push({ t: Date.now() - start, kind: 'token', path: url.pathname, metadata: req.headers.metadata, query: url.search });
+  log.push({ t: Date.now() - start, at: Date.now(), kind: 'token', path: url.pathname, metadata: req.headers.metadata, query: url.search });
   const json = (status, obj) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
   if (url.pathname !== '/metadata/identity/oauth2/token') return json(404, { error: 'not_found' });
   if (req.headers.metadata !== 'true') return json(400, { error: 'invalid_request', error_description: 'Required metadata header not specified' });
@@ -81,6 +82,8 @@ function handleToken(req, res) {
   });
   if (state.token === 'ok') return ok();
   if (state.token === 'slow') return void setTimeout(ok, state.tokenDelayMs);
+  // A 200 that is not a token (a proxy's error page, say): checks must look for access_token.
+  if (state.token === 'bad-body') return json(200, { error: 'not a token' });
   const status = Number(state.token);
   json(status, { error: 'mock_error', error_description: `mock answers ${status}` });
 }

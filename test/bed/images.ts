@@ -1,0 +1,76 @@
+/**
+ * Stand-ins for container images: a directory of symlinks per image, so that PATH holds only
+ * what that image would have (its shell as `sh`, its HTTP client, its small tools). The
+ * generated command's `/bin/sh` is run as `<dir>/sh`: BusyBox picks its applet from argv[0].
+ * `date` and `sleep` are never linked here: the runner puts its virtual-clock shims first on PATH.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export type Shell = 'busybox' | 'dash';
+export type Client = 'curl' | 'wget';
+
+export interface Image {
+  /** e.g. 'busybox-wget': shell, then the client (or 'none'). */
+  readonly id: string;
+  readonly shell: Shell;
+  readonly client: Client | 'none';
+  /** What real image this stands for. */
+  readonly standsFor: string;
+}
+
+const which = (bin: string): string => execFileSync('sh', ['-c', `command -v ${bin}`]).toString().trim();
+
+/** Tools the scripts call besides sh builtins and the client; for dash images they come from coreutils. */
+const SMALL_TOOLS = ['cat', 'tr', 'base64', 'timeout', 'mkdir', 'rm', 'ls'];
+
+const STANDS_FOR: Record<string, string> = {
+  'busybox-wget': 'busybox image (BusyBox sh and wget, no curl)',
+  'busybox-curl': 'curlimages/curl (Alpine: BusyBox sh + curl)',
+  'dash-curl': 'Debian-based app image with curl (dash as sh)',
+  'dash-wget': 'Debian-based image with BusyBox wget (dash as sh)',
+};
+
+export function image(shell: Shell, client: Client | 'none'): Image {
+  const id = `${shell}-${client}`;
+  return { id, shell, client, standsFor: STANDS_FOR[id] ?? `${shell} without an HTTP client` };
+}
+
+/** The four shell x client combinations: every one a strategy supports must pass. */
+export const IMAGES: readonly Image[] = [image('busybox', 'wget'), image('busybox', 'curl'), image('dash', 'curl'), image('dash', 'wget')];
+
+/** The image the strategy's default client implies (curl: curlimages/curl, wget: busybox). */
+export const defaultImage = (client: Client): Image => image('busybox', client);
+
+const built = new Map<string, string>();
+
+/** Create (once per process) the bin dir of an image under a temp dir and return it. */
+export function binDir(img: Image): string {
+  const have = built.get(img.id);
+  if (have) return have;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ih-img-${img.id}-`));
+  const link = (name: string, target: string) => fs.symlinkSync(target, path.join(dir, name));
+  const busybox = which('busybox');
+  const skip = new Set(['date', 'sleep', 'sh', 'ash', 'wget', 'curl']);
+  if (img.shell === 'busybox') {
+    // Every applet, as in the busybox image and Alpine; wget only where the image has it.
+    const applets = execFileSync(busybox, ['--list']).toString().split('\n').filter(Boolean);
+    for (const a of applets) if (!skip.has(a)) link(a, busybox);
+    link('sh', busybox);
+  } else {
+    for (const t of SMALL_TOOLS) link(t, which(t));
+    link('sh', which('dash'));
+  }
+  if (img.client === 'curl') link('curl', which('curl'));
+  if (img.client === 'wget') link('wget', busybox);
+  built.set(img.id, dir);
+  return dir;
+}
+
+/** Remove the bin dirs this process created. */
+export function removeBinDirs(): void {
+  for (const d of built.values()) fs.rmSync(d, { recursive: true, force: true });
+  built.clear();
+}

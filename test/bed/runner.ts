@@ -1,0 +1,358 @@
+/**
+ * A small kubelet stand-in for one pod with one app container, enough to observe what the
+ * generated checks do over time. It is a test harness, not a cluster. Rules it applies (as
+ * kubelet's prober and restart logic do):
+ * - init containers run in order, each to completion; a failed one is run again after the
+ *   crash back-off (0 s for the first restart, then 10, 20, 40 ... s, capped at 300 s);
+ * - then the app container starts; the startup probe gates readiness and liveness (they do not
+ *   run until it has succeeded); without a startup probe the container counts as started;
+ * - each probe runs every periodSeconds on a grid from the container start (the first run at
+ *   the start), is skipped until initialDelaySeconds have passed, and an exec or HTTP call is
+ *   killed after timeoutSeconds and counts as a failure; a result flips after
+ *   successThreshold / failureThreshold equal results in a row; readiness starts as failed,
+ *   liveness as passed;
+ * - a failed startup or liveness probe kills the container; it restarts after the back-off,
+ *   with fresh probe state, without the init containers, and with the pod's emptyDir kept;
+ * - the pod is Ready when the container has started and readiness passes (or has no probe).
+ *
+ * Clock: virtual. While a command runs, virtual time advances with real time; when nothing
+ * runs, it jumps to the next scheduled event. Scripts read it through a `date` shim and wait
+ * through a `sleep` shim (both first on PATH) that ask the runner; the app process of
+ * strategies 3/6 reads it through a Date.now preload (virtual-clock.cjs). So the commands
+ * really run, with their real timeouts, while idle minutes cost nothing.
+ *
+ * Exec commands run as kubelet would run them in the container: the exact argv from the
+ * manifest (with `/bin/sh` taken from the image stand-in), only the container's env (HOST_IP
+ * from status.hostIP) plus PATH, inside the bed's network namespace and a private mount
+ * namespace where the pod's own emptyDir dir is bound on the volume's mount path.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { Container, EnvVar, PodSpec, Probe } from '../../src/pod-template/types';
+import { Bed, HOST_IP, MockState } from './bed';
+import { binDir, Image } from './images';
+
+export type ProbeName = 'startup' | 'readiness' | 'liveness';
+
+/** What happened, at virtual seconds since the pod was created. */
+export type TimelineEvent =
+  | { t: number; type: 'fault'; label: string; state: MockState }
+  | { t: number; type: 'init'; container: string; ok: boolean; output: string }
+  | { t: number; type: 'start' }
+  | { t: number; type: 'probe'; probe: ProbeName; ok: boolean; timedOut: boolean; output: string; ms: number }
+  | { t: number; type: 'ready' | 'notready' }
+  | { t: number; type: 'restart'; probe: ProbeName }
+  | { t: number; type: 'request'; kind: 'nmi' | 'token' };
+
+export interface Step {
+  /** Virtual seconds since pod creation. */
+  readonly at: number;
+  readonly label: string;
+  readonly state: MockState;
+}
+
+/** The app container's process, for httpGet probes (strategies 3 and 6). */
+export interface AppCommand {
+  /** argv of the app (run inside the namespace with the container's env). */
+  readonly argv: string[];
+  /** Extra env the container would have (PORT, HOST ...). */
+  readonly env: Record<string, string>;
+}
+
+export interface RunOptions {
+  readonly bed: Bed;
+  readonly spec: PodSpec;
+  /** Image stand-in for init containers and exec probes. */
+  readonly image: Image;
+  readonly steps: readonly Step[];
+  /** Virtual seconds to run. */
+  readonly duration: number;
+  readonly app?: AppCommand;
+  /** Leave HOST_IP out of the env (to see the check's message). */
+  readonly withoutHostIp?: boolean;
+}
+
+export interface RunResult {
+  readonly timeline: TimelineEvent[];
+  readonly duration: number;
+}
+
+const STATE_MOUNT_ENV = 'IH_STATE_MOUNT';
+const BACKOFF_S = [0, 10, 20, 40, 80, 160, 300];
+const CURL = '/usr/bin/curl';
+const VCLOCK = path.join(__dirname, 'virtual-clock.cjs');
+
+interface Exec { proc: ChildProcess }
+
+/** Timers on the virtual clock, and the count of commands running (time only jumps when 0). */
+class Sim {
+  private offset = 0;
+  readonly offsets: Array<{ real: number; offset: number }> = [{ real: Date.now(), offset: 0 }];
+  private timers: Array<{ at: number; seq: number; fn: () => void }> = [];
+  private seq = 0;
+  private wake: () => void = () => {};
+  active = 0;
+  readonly running = new Set<Exec>();
+  constructor(private readonly offsetFile: string) { fs.writeFileSync(offsetFile, '0\n'); }
+
+  now(): number { return Date.now() + this.offset; }
+  at(at: number, fn: () => void): void { this.timers.push({ at, seq: this.seq++, fn }); this.wake(); }
+  /** Count an async operation as activity, so time does not jump while it runs. */
+  begin(): () => void {
+    this.active++;
+    let done = false;
+    return () => { if (!done) { done = true; this.active--; this.wake(); } };
+  }
+  /** The caller goes idle (a `sleep`): time may jump; call the result when it runs again. */
+  pause(): () => void {
+    this.active--;
+    this.wake();
+    let resumed = false;
+    return () => { if (!resumed) { resumed = true; this.active++; } };
+  }
+  private jump(to: number): void {
+    const d = to - this.now();
+    if (d <= 0) return;
+    this.offset += d;
+    this.offsets.push({ real: Date.now(), offset: this.offset });
+    fs.writeFileSync(this.offsetFile, `${this.offset}\n`);
+  }
+  /** Virtual time of a real epoch-ms instant. */
+  virtualOf(real: number): number {
+    let o = 0;
+    for (const e of this.offsets) if (e.real <= real) o = e.offset;
+    return real + o;
+  }
+
+  async loop(end: number): Promise<void> {
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.timers[0];
+      const now = this.now();
+      if (next && next.at <= now && next.at < end) { this.timers.shift(); next.fn(); continue; }
+      if (now >= end) break;
+      if (this.active === 0) { this.jump(Math.min(next?.at ?? end, end)); continue; }
+      const wait = Math.min(next?.at ?? end, end) - now;
+      await new Promise<void>((r) => { const h = setTimeout(r, wait); this.wake = () => { clearTimeout(h); r(); }; });
+      this.wake = () => {};
+    }
+    for (const e of this.running) killGroup(e.proc);
+  }
+}
+
+function killGroup(p: ChildProcess): void {
+  try { process.kill(-p.pid!, 'SIGKILL'); } catch { /* gone */ }
+}
+
+/** The env kubelet gives a container from its spec (values, and status.hostIP). */
+function containerEnv(c: Container, withoutHostIp: boolean): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of (c.env ?? []) as EnvVar[]) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if ((e.valueFrom as any)?.fieldRef?.fieldPath === 'status.hostIP' && !withoutHostIp) env[e.name] = HOST_IP;
+  }
+  return env;
+}
+
+export async function runPod(o: RunOptions): Promise<RunResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-pod-'));
+  const sock = path.join(dir, 'runner.sock');
+  const shims = path.join(dir, 'shims');
+  const emptyDir = path.join(dir, 'emptydir');
+  fs.mkdirSync(shims);
+  fs.mkdirSync(emptyDir);
+  const sim = new Sim(path.join(dir, 'offset'));
+  // Shims read the runner's clock; they are tools of the harness, so they use host binaries.
+  fs.writeFileSync(path.join(shims, 'date'), [
+    '#!/bin/sh',
+    `[ "$*" = +%s ] || { echo "date shim: only +%s is supported" >&2; exit 2; }`,
+    `read -r off < '${dir}/offset'`,
+    'ms=$(/bin/date +%s%3N)',
+    'echo $(( (ms + off) / 1000 ))', ''].join('\n'), { mode: 0o755 });
+  fs.writeFileSync(path.join(shims, 'sleep'), `#!/bin/sh\nexec ${CURL} -sf --unix-socket '${sock}' "http://runner/sleep?s=$1" >/dev/null\n`, { mode: 0o755 });
+
+  // sleep: the caller is idle until virtual now + s, so time may jump over it.
+  const server = http.createServer((req, res) => {
+    const s = Number(new URL(req.url!, 'http://x').searchParams.get('s'));
+    if (!(s >= 0)) { res.writeHead(400); res.end(); return; }
+    const resume = sim.pause();
+    res.on('close', resume); // killed while asleep: count it as running again, its exit ends it
+    sim.at(sim.now() + s * 1000, () => { resume(); res.end(); });
+  });
+  await new Promise<void>((r) => server.listen(sock, r));
+
+  const t0 = sim.now();
+  const timeline: TimelineEvent[] = [];
+  const rel = (ms = sim.now()) => Math.round(ms - t0) / 1000;
+  const log = (e: any) => timeline.push({ t: rel(), ...e });
+  let over = false; // results of commands killed at the end are not part of the run
+  const PATH = `${shims}:${binDir(o.image)}`;
+
+  /** Run argv in the namespace, in a private mount namespace with the emptyDir bound, killed after timeoutS. */
+  const exec = (argv: string[], env: Record<string, string>, mount: string | undefined, timeoutS: number | undefined,
+    done: (r: { ok: boolean; timedOut: boolean; output: string; ms: number }) => void) => {
+    const end = sim.begin();
+    const started = Date.now();
+    const envArgs = Object.entries({ ...env, PATH }).map(([k, v]) => `${k}=${v}`);
+    const inner = mount
+      ? ['unshare', '-m', 'sh', '-c', `mkdir -p "$${STATE_MOUNT_ENV}" && mount --bind "$0" "$${STATE_MOUNT_ENV}" && exec "$@"`, emptyDir]
+      : [];
+    const proc = spawn('ip', ['netns', 'exec', o.bed.netns, ...inner, 'env', '-i', ...envArgs, ...argv],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [STATE_MOUNT_ENV]: mount ?? '' } });
+    const e: Exec = { proc };
+    sim.running.add(e);
+    let output = '';
+    proc.stdout!.on('data', (d) => (output += d));
+    proc.stderr!.on('data', (d) => (output += d));
+    let timedOut = false;
+    const timer = timeoutS !== undefined ? setTimeout(() => { timedOut = true; killGroup(proc); }, timeoutS * 1000) : undefined;
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      sim.running.delete(e);
+      if (!over) done({ ok: code === 0 && !timedOut, timedOut, output: output.trim(), ms: Date.now() - started });
+      end();
+    });
+  };
+
+  const app = o.spec.containers[0];
+  const mountOf = (c: Container) => c.volumeMounts?.find((m) => o.spec.volumes?.some((v) => v.name === m.name && 'emptyDir' in v))?.mountPath;
+  const shArgv = (cmd: string[]) => {
+    if (cmd[0] !== '/bin/sh') throw new Error(`expected a /bin/sh command, got ${cmd[0]}`);
+    return [path.join(binDir(o.image), 'sh'), ...cmd.slice(1)];
+  };
+  const appEnv = containerEnv(app, !!o.withoutHostIp);
+
+  // ---- the app process (strategies 3/6), started with the container ----
+  let appProc: ChildProcess | undefined;
+  const httpPort = (p: Probe) => Number((p.httpGet as any).port);
+  const httpCall = (p: Probe, done: Parameters<typeof exec>[4]) => {
+    const g = p.httpGet as { path: string; port: number };
+    // From inside the namespace, as kubelet calls the pod IP; 200-399 passes.
+    exec(['/bin/sh', '-c', `code=$(${CURL} -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${httpPort(p)}${g.path}); echo "HTTP $code"; [ "$code" -ge 200 ] && [ "$code" -lt 400 ]`],
+      {}, undefined, p.timeoutSeconds as number ?? 1, done);
+  };
+  const startApp = (then: () => void) => {
+    if (!o.app) return then();
+    const end = sim.begin();
+    const env = { ...appEnv, ...o.app.env, PATH: process.env.PATH!, NODE_OPTIONS: `--require ${VCLOCK}`, IH_VIRTUAL_CLOCK_FILE: path.join(dir, 'offset') };
+    appProc = spawn('ip', ['netns', 'exec', o.bed.netns, 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...o.app.argv],
+      { detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
+    sim.running.add({ proc: appProc });
+    // Booting takes real time: wait (bounded) until the app answers at all.
+    const port = o.app.env.PORT;
+    const poll = (n: number) => exec(['/bin/sh', '-c', `${CURL} -s -o /dev/null --max-time 1 http://127.0.0.1:${port}/livez`], {}, undefined, 2, (r) => {
+      if (r.ok || n >= 100) { end(); then(); } else setTimeout(() => poll(n + 1), 50);
+    });
+    poll(0);
+  };
+  const stopApp = () => { if (appProc) { killGroup(appProc); appProc = undefined; } };
+
+  // ---- pod state ----
+  let gen = 0; // container instance; a probe result of an older instance is ignored
+  let started = false;
+  let ready = false;
+  let restarts = 0;
+  const probeState: Record<ProbeName, { result: boolean; run: number; last?: boolean }> = {} as any;
+  const probes: Array<[ProbeName, Probe]> = (['startup', 'readiness', 'liveness'] as const)
+    .filter((n) => app[`${n}Probe`]).map((n) => [n, app[`${n}Probe`]!]);
+
+  const setReady = () => {
+    const r = started && (!app.readinessProbe || probeState.readiness.result);
+    if (r !== ready) { ready = r; log({ type: r ? 'ready' : 'notready' }); }
+  };
+  const backoff = (n: number) => BACKOFF_S[Math.min(n, BACKOFF_S.length - 1)] * 1000;
+
+  const startContainer = () => {
+    const g = ++gen;
+    startApp(() => {
+      if (g !== gen) return;
+      const startT = sim.now();
+      log({ type: 'start' });
+      started = !app.startupProbe;
+      probeState.startup = { result: false, run: 0 };
+      probeState.readiness = { result: false, run: 0 };
+      probeState.liveness = { result: true, run: 0 };
+      for (const [name, p] of probes) tick(name, p, g, startT, 0);
+      setReady();
+    });
+  };
+
+  const kill = (probe: ProbeName) => {
+    gen++;
+    log({ type: 'restart', probe });
+    stopApp();
+    started = false;
+    setReady();
+    sim.at(sim.now() + backoff(restarts++), startContainer);
+  };
+
+  const tick = (name: ProbeName, p: Probe, g: number, startT: number, k: number) => {
+    if (g !== gen) return;
+    const next = () => sim.at(Math.max(startT + (k + 1) * (p.periodSeconds as number) * 1000, sim.now()), () => tick(name, p, g, startT, k + 1));
+    if (name === 'startup' && started) return; // done for this container
+    if ((name !== 'startup' && !started) || sim.now() - startT < ((p.initialDelaySeconds as number) ?? 0) * 1000) return next();
+    const handle = (r: { ok: boolean; timedOut: boolean; output: string; ms: number }) => {
+      if (g !== gen) return;
+      log({ type: 'probe', probe: name, ...r });
+      const s = probeState[name];
+      s.run = s.last === r.ok ? s.run + 1 : 1;
+      s.last = r.ok;
+      const threshold = r.ok ? (p.successThreshold as number ?? 1) : (p.failureThreshold as number ?? 3);
+      if (s.run >= threshold) {
+        s.result = r.ok;
+        if (name === 'startup' && r.ok) started = true;
+        if (name !== 'readiness' && !r.ok) return kill(name);
+        setReady();
+      }
+      next();
+    };
+    if (p.exec) exec(shArgv(p.exec.command), appEnv, mountOf(app), (p.timeoutSeconds as number) ?? 1, handle);
+    else if (p.httpGet) httpCall(p, handle);
+    else throw new Error(`probe ${name}: only exec and httpGet are supported`);
+  };
+
+  const inits = o.spec.initContainers ?? [];
+  let initFailures = 0;
+  const runInit = (i: number) => {
+    if (i === inits.length) return startContainer();
+    const c = inits[i];
+    exec(shArgv(c.command!), containerEnv(c, !!o.withoutHostIp), mountOf(c), undefined, (r) => {
+      log({ type: 'init', container: c.name, ok: r.ok, output: r.output });
+      if (r.ok) runInit(i + 1);
+      else sim.at(sim.now() + backoff(initFailures++), () => runInit(i));
+    });
+  };
+
+  // ---- scenario steps change the mock on the virtual clock ----
+  let mockError: unknown;
+  const setMock = (state: MockState) => { const end = sim.begin(); o.bed.mock.set(state).then(end, (e) => { mockError = e; end(); }); };
+  await o.bed.mock.set({ nmi: 'active', nmiDelayMs: 0, token: 'ok', tokenDelayMs: 0, identity: POD_IDENTITY });
+  await o.bed.mock.reset();
+  for (const s of o.steps) {
+    sim.at(t0 + s.at * 1000, () => { log({ type: 'fault', label: s.label, state: s.state }); setMock(s.state); });
+  }
+  sim.at(t0, () => runInit(0));
+  const realStart = Date.now();
+  try {
+    await sim.loop(t0 + o.duration * 1000);
+  } finally {
+    over = true;
+    stopApp();
+    for (const e of sim.running) killGroup(e.proc);
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (mockError) throw mockError;
+  for (const r of await o.bed.mock.requests()) {
+    if (r.at >= realStart) timeline.push({ t: rel(sim.virtualOf(r.at)), type: 'request', kind: r.kind });
+  }
+  timeline.sort((a, b) => a.t - b.t);
+  return { timeline, duration: o.duration };
+}
+
+/** The identity bound to the pod (the mock's default) and the node's own identity. */
+export const POD_IDENTITY = { appid: '11111111-1111-1111-1111-111111111111', oid: '22222222-2222-2222-2222-222222222222' };
+export const NODE_IDENTITY = { appid: '99999999-9999-9999-9999-999999999999', oid: '88888888-8888-8888-8888-888888888888' };
