@@ -1,0 +1,238 @@
+/**
+ * The behaviour model: scenarios (what the mock NMI/IMDS does over time), how a strategy is put
+ * into a pod (applyStrategy on a plain Deployment), and what a run shows (Ready, restarts,
+ * latencies). Shared by the behaviour tests, `npm run table` and `npm run bench`, so the
+ * README's figures come from the same code that the tests check.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { applyStrategy } from '../../src/transform';
+import type { PodSpec } from '../../src/pod-template/types';
+import { getStrategy } from '../../strategies';
+import { STRATEGY_IDS, StrategyId } from '../../strategies/types';
+import type { Bed, MockState } from '../bed/bed';
+import { Client, defaultImage, Image } from '../bed/images';
+import { AppCommand, NODE_IDENTITY, POD_IDENTITY, RunResult, runPod, Step, TimelineEvent } from '../bed/runner';
+
+export { STRATEGY_IDS };
+export type { StrategyId };
+
+export const APP_PORT = 8080;
+export const SERVER = path.join(__dirname, '../../lib/examples/health-service/server.js');
+
+/** A Deployment whose app container has no probes: what a user brings. */
+export function deployment(): any {
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'app' },
+    spec: {
+      selector: { matchLabels: { app: 'app' } },
+      template: {
+        metadata: { labels: { app: 'app' } },
+        spec: { containers: [{ name: 'app', image: 'example/app:1', ports: [{ containerPort: APP_PORT }] }] },
+      },
+    },
+  };
+}
+
+/** The pod spec the strategy produces (the manifest users would deploy). */
+export function podSpecFor(strategy: StrategyId, options: object = {}): PodSpec {
+  const r = applyStrategy(deployment(), strategy, options);
+  if (r.outcome !== 'applied') throw new Error(`${strategy}: ${r.outcome} ${JSON.stringify(r.messages)}`);
+  return (r.doc as any).spec.template.spec;
+}
+
+/** The app process for strategies whose check lives in the app (3, 6): the example service. */
+export function appFor(strategy: StrategyId): AppCommand | undefined {
+  if (getStrategy(strategy).placement !== 'app') return undefined;
+  if (!fs.existsSync(SERVER)) throw new Error(`${SERVER} is missing: build first (npx tsc -p .; npm test does)`);
+  return { argv: [process.execPath, SERVER], env: { PORT: String(APP_PORT), HOST: '127.0.0.1' } };
+}
+
+const node: MockState = { identity: NODE_IDENTITY };
+const pod: MockState = { identity: POD_IDENTITY };
+
+export interface Scenario {
+  readonly id: string;
+  readonly title: string;
+  readonly duration: number;
+  readonly steps: readonly Step[];
+  /** When the fault starts and ends (virtual s), for the measurements. */
+  readonly fault: { start: number; end: number };
+}
+
+const scenario = (id: string, title: string, duration: number, fault: Scenario['fault'], steps: Step[]): Scenario => ({ id, title, duration, fault, steps });
+
+/**
+ * When NMI is not ready or gone, its iptables rule is not in place, so token requests reach
+ * IMDS itself, which answers with the node's identity: the mock does the same.
+ */
+export const SCENARIOS = {
+  happy: scenario('happy', 'happy path', 120, { start: 0, end: 0 }, []),
+  nmiLate: scenario('nmi-late', 'NMI Not Active at pod start, Active after 20 s', 80, { start: 0, end: 20 }, [
+    { at: 0, label: 'NMI Not Active (IMDS answers with the node identity)', state: { nmi: 'not-active', ...node } },
+    { at: 20, label: 'NMI Active', state: { nmi: 'active', ...pod } },
+  ]),
+  nmiDies: scenario('nmi-dies', 'NMI dies 30 s after start (IMDS answers with the node identity), back at 100 s', 150, { start: 30, end: 100 }, [
+    { at: 30, label: 'NMI gone', state: { nmi: 'down', ...node } },
+    { at: 100, label: 'NMI back', state: { nmi: 'active', ...pod } },
+  ]),
+  token403Start: scenario('token-403-start', 'token 403 (binding missing) from the start, NMI Active; fixed at 40 s', 90, { start: 0, end: 40 }, [
+    { at: 0, label: 'token 403', state: { token: 403 } },
+    { at: 40, label: 'token ok', state: { token: 'ok' } },
+  ]),
+  token403Runtime: scenario('token-403-runtime', 'token 403 from 30 s to 100 s, NMI Active', 150, { start: 30, end: 100 }, [
+    { at: 30, label: 'token 403', state: { token: 403 } },
+    { at: 100, label: 'token ok', state: { token: 'ok' } },
+  ]),
+  // The bursts start where a token request falls due (the cache expires every 20 s from the first request).
+  burst: scenario('burst', 'token 429 for 5 s at 40 s, 500 for 5 s at 100 s', 160, { start: 40, end: 105 }, [
+    { at: 40, label: 'token 429', state: { token: 429 } },
+    { at: 45, label: 'token ok', state: { token: 'ok' } },
+    { at: 100, label: 'token 500', state: { token: 500 } },
+    { at: 105, label: 'token ok', state: { token: 'ok' } },
+  ]),
+  nmiSlow: scenario('nmi-slow', 'NMI answers after 10 s (beyond the probe timeout) from 30 s to 70 s', 110, { start: 30, end: 70 }, [
+    { at: 30, label: 'NMI slow (10 s)', state: { nmi: 'slow', nmiDelayMs: 10_000 } },
+    { at: 70, label: 'NMI Active', state: { nmi: 'active', nmiDelayMs: 0 } },
+  ]),
+  nodeIdentityStart: scenario('node-identity-start', 'NMI gone when the pod starts, IMDS answers with the node identity; back at 40 s', 90, { start: 0, end: 40 }, [
+    { at: 0, label: 'NMI gone', state: { nmi: 'down', ...node } },
+    { at: 40, label: 'NMI back', state: { nmi: 'active', ...pod } },
+  ]),
+} as const;
+
+/** NMI loss at a chosen moment, for latency over probe phases. */
+export function nmiLossAt(at: number): Scenario {
+  return scenario(`nmi-loss-${at}`, `NMI gone at ${at} s`, at + 60, { start: at, end: at + 60 }, [
+    { at, label: 'NMI gone', state: { nmi: 'down', ...node } },
+  ]);
+}
+
+export interface Run { readonly strategy: StrategyId; readonly scenario: Scenario; readonly image: Image; readonly options: object; readonly result: RunResult }
+
+export async function run(bed: Bed, strategy: StrategyId, sc: Scenario, o: { options?: object; image?: Image } = {}): Promise<Run> {
+  const options = o.options ?? {};
+  const image = o.image ?? defaultImage(((options as any).client as Client) ?? 'curl');
+  const result = await runPod({ bed, spec: podSpecFor(strategy, options), image, steps: sc.steps, duration: sc.duration, app: appFor(strategy) });
+  return { strategy, scenario: sc, image, options, result };
+}
+
+// ---- what a run shows ----
+
+const events = (r: Run, type: TimelineEvent['type']) => r.result.timeline.filter((e) => e.type === type);
+export const firstReady = (r: Run): number | undefined => events(r, 'ready')[0]?.t;
+export const firstStart = (r: Run): number | undefined => events(r, 'start')[0]?.t;
+/** First NotReady / restart at or after t. */
+export const notReadyAfter = (r: Run, t: number): number | undefined => events(r, 'notready').find((e) => e.t >= t)?.t;
+export const restartAfter = (r: Run, t: number): number | undefined => events(r, 'restart').find((e) => e.t >= t)?.t;
+export const restarts = (r: Run) => events(r, 'restart').length;
+export const failedProbesIn = (r: Run, from: number, to: number) =>
+  r.result.timeline.filter((e) => e.type === 'probe' && !e.ok && e.t >= from && e.t < to).length;
+/** The pod never served before `t`, and served at some point after it. */
+export const gatedUntil = (r: Run, t: number) => { const f = firstReady(r); return f !== undefined && f >= t; };
+export const readyAt = (r: Run, t: number) => {
+  let ready = false;
+  for (const e of r.result.timeline) { if (e.t > t) break; if (e.type === 'ready') ready = true; if (e.type === 'notready') ready = false; }
+  return ready;
+};
+
+/** Requests of a kind per minute, counted at the mock over [from, end). */
+export function requestsPerMinute(r: Run, kind: 'nmi' | 'token', from = 0): number {
+  const n = r.result.timeline.filter((e) => e.type === 'request' && e.kind === kind && e.t >= from).length;
+  return n / ((r.result.duration - from) / 60);
+}
+
+// ---- the strategy table ----
+
+export type Cell = 'yes' | 'no' | 'at start only' | 'at runtime only' | 'NotReady only' | 'restart only' | 'not yet observed';
+export interface Row { startGated: Cell; runtime: Cell; otherFaults: Cell }
+
+/** The scenarios the three columns are computed from. */
+export const TABLE_SCENARIOS = [SCENARIOS.nmiLate, SCENARIOS.nmiDies, SCENARIOS.token403Start, SCENARIOS.token403Runtime] as const;
+
+/** Columns from the runs of TABLE_SCENARIOS (keyed by scenario id). */
+export function rowFrom(runs: Record<string, Run>): Row {
+  const late = runs[SCENARIOS.nmiLate.id];
+  const dies = runs[SCENARIOS.nmiDies.id];
+  const s403 = runs[SCENARIOS.token403Start.id];
+  const r403 = runs[SCENARIOS.token403Runtime.id];
+  const f = SCENARIOS.nmiDies.fault;
+  const stopped = notReadyAfter(dies, f.start) !== undefined && notReadyAfter(dies, f.start)! < f.end;
+  const restarted = restartAfter(dies, f.start) !== undefined && restartAfter(dies, f.start)! < f.end;
+  const atStart = gatedUntil(s403, SCENARIOS.token403Start.fault.end);
+  const atRuntime = notReadyAfter(r403, SCENARIOS.token403Runtime.fault.start) !== undefined
+    && notReadyAfter(r403, SCENARIOS.token403Runtime.fault.start)! < SCENARIOS.token403Runtime.fault.end;
+  return {
+    startGated: gatedUntil(late, SCENARIOS.nmiLate.fault.end) ? 'yes' : 'no',
+    runtime: stopped && restarted ? 'yes' : stopped ? 'NotReady only' : restarted ? 'restart only' : 'no',
+    otherFaults: atStart && atRuntime ? 'yes' : atStart ? 'at start only' : atRuntime ? 'at runtime only' : 'no',
+  };
+}
+
+/** The table as DESIGN.md states it (the contract the runs must match). */
+export const EXPECTED: Record<StrategyId, Row> = {
+  'nmi-init': { startGated: 'yes', runtime: 'no', otherFaults: 'no' },
+  'nmi-probes': { startGated: 'yes', runtime: 'yes', otherFaults: 'no' },
+  'nmi-app-check': { startGated: 'yes', runtime: 'yes', otherFaults: 'no' },
+  'identity-init': { startGated: 'yes', runtime: 'no', otherFaults: 'at start only' },
+  'identity-probes': { startGated: 'yes', runtime: 'yes', otherFaults: 'yes' },
+  'identity-app-check': { startGated: 'yes', runtime: 'yes', otherFaults: 'yes' },
+};
+
+export function tableMarkdown(rows: Partial<Record<StrategyId, Row>>): string {
+  const lines = [
+    '| # | strategy | start gated | runtime: traffic stopped and container restarted | other identity faults caught |',
+    '|---|---|---|---|---|',
+  ];
+  for (const id of STRATEGY_IDS) {
+    const r = rows[id] ?? { startGated: 'not yet observed', runtime: 'not yet observed', otherFaults: 'not yet observed' };
+    lines.push(`| ${getStrategy(id).number} | ${id} | ${r.startGated} | ${r.runtime} | ${r.otherFaults} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Run the table's scenarios for one strategy. */
+export async function observeRow(bed: Bed, strategy: StrategyId): Promise<{ row: Row; runs: Record<string, Run> }> {
+  const runs: Record<string, Run> = {};
+  for (const sc of TABLE_SCENARIOS) runs[sc.id] = await run(bed, strategy, sc);
+  return { row: rowFrom(runs), runs };
+}
+
+// ---- latency ----
+
+export interface Latency { notReady: number[]; restart: number[] }
+
+/** Fault -> NotReady and fault -> restart, one fresh pod per fault phase (spread over `spread` s). */
+export async function measureLatency(bed: Bed, strategy: StrategyId, phases: number, spread = 20): Promise<Latency & { runs: Run[] }> {
+  const out: Latency & { runs: Run[] } = { notReady: [], restart: [], runs: [] };
+  for (let i = 0; i < phases; i++) {
+    const at = 30 + Math.round((i * spread * 100) / phases) / 100;
+    const r = await run(bed, strategy, nmiLossAt(at));
+    out.runs.push(r);
+    const nr = notReadyAfter(r, at);
+    const rs = restartAfter(r, at);
+    out.notReady.push(nr === undefined ? Infinity : +(nr - at).toFixed(2));
+    out.restart.push(rs === undefined ? Infinity : +(rs - at).toFixed(2));
+  }
+  return out;
+}
+
+export const worst = (xs: number[]) => Math.max(...xs);
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : +((s[m - 1] + s[m]) / 2).toFixed(2);
+}
+
+/** The probe settings a strategy's defaults produce (for the figures' "settings used"). */
+export function probeSettings(strategy: StrategyId): string {
+  const c = podSpecFor(strategy).containers[0];
+  const parts = (['startup', 'readiness', 'liveness'] as const).flatMap((n) => {
+    const p = c[`${n}Probe`];
+    if (!p) return [];
+    return [`${n} ${p.exec ? 'exec' : 'httpGet'} period ${p.periodSeconds}s timeout ${p.timeoutSeconds}s failureThreshold ${p.failureThreshold}`];
+  });
+  const env = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+  const extra = env.IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS ? `; token cache ${env.IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS}s` : '';
+  return parts.length ? parts.join('; ') + extra : 'init container only (no probes)';
+}
