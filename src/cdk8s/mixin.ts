@@ -8,7 +8,7 @@
 import { ApiObject } from 'cdk8s';
 import type { IConstruct, IMixin } from 'constructs';
 import type { Strategy } from '../../strategies';
-import { applyPlan, ConflictError, InputError, Plan } from '../pod-template/apply';
+import { applyPlanInPlace, ConflictError, InputError, Plan } from '../pod-template/apply';
 import type { KubeObject } from '../pod-template/types';
 import { WORKLOAD_KINDS } from '../pod-template/workload';
 
@@ -54,7 +54,8 @@ export abstract class IdentityHealthMixin implements IMixin {
   /** The synthesis-time step: the shared pure transform, with errors that name the construct. */
   private transform(doc: KubeObject, path: string): KubeObject {
     try {
-      const r = applyPlan(doc, this.plan);
+      // toJson() renders a fresh object on every call, so the transform may work in place.
+      const r = applyPlanInPlace(doc, this.plan);
       if (r.outcome === 'skipped') {
         const reason = r.messages.join('; ');
         if (!this.skipped.some((s) => s.path === path)) {
@@ -62,7 +63,7 @@ export abstract class IdentityHealthMixin implements IMixin {
           process.stderr.write(`identity-health: ${this.strategy.id}: ${path}: ${reason}\n`);
         }
       }
-      return r.doc;
+      return doc;
     } catch (e) {
       if (e instanceof ConflictError || e instanceof InputError) {
         const err = new Error(`identity-health ${this.strategy.id} at ${path}: ${e.message}`);

@@ -78,6 +78,17 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return ka.length === kb.length && ka.every((k) => deepEqual((a as any)[k], (b as any)[k]));
 }
 
+/** Deep copy of plain JSON; several times faster than structuredClone on the small objects added per workload. */
+export function cloneJson<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(cloneJson) as T;
+  if (v !== null && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) o[k] = cloneJson((v as Record<string, unknown>)[k]);
+    return o as T;
+  }
+  return v;
+}
+
 function byName<T extends { name: string }>(list: readonly T[] | undefined, name: string): T | undefined {
   return list?.find((x) => x.name === name);
 }
@@ -131,35 +142,46 @@ function containerConflicts(c: Container, t: Plan['target'], probes: ProbeSet): 
   return out;
 }
 
-function addByName<T extends { name: string }>(list: T[], items: readonly T[]): void {
-  for (const it of items) if (!byName(list, it.name)) list.push(structuredClone(it) as T);
+/** Adds the items whose name is not there yet; returns how many were added. */
+function addByName<T extends { name: string }>(list: T[], items: readonly T[]): number {
+  let added = 0;
+  for (const it of items) if (!byName(list, it.name)) { list.push(cloneJson(it) as T); added++; }
+  return added;
 }
 
-function addToContainer(c: Container, t: Plan['target'], probes: ProbeSet): void {
-  if (t.env.length) addByName((c.env ??= []), t.env);
-  if (t.volumeMounts.length) addByName((c.volumeMounts ??= []), t.volumeMounts);
+function addToContainer(c: Container, t: Plan['target'], probes: ProbeSet): number {
+  let added = 0;
+  if (t.env.length) added += addByName((c.env ??= []), t.env);
+  if (t.volumeMounts.length) added += addByName((c.volumeMounts ??= []), t.volumeMounts);
   for (const kind of PROBE_KINDS) {
     const want = probes[kind];
-    if (want && !c[kind]) c[kind] = structuredClone(want);
+    if (want && !c[kind]) { c[kind] = cloneJson(want); added++; }
   }
+  return added;
 }
 
 /** Our init containers go first (identity is ready before any other init step), in a fixed order. */
-function placeInitContainers(spec: PodSpec, add: readonly Container[]): void {
+function placeInitContainers(spec: PodSpec, add: readonly Container[]): number {
   const list = (spec.initContainers ??= []);
+  let added = 0;
   for (const ic of add) {
     if (byName(list, ic.name)) continue;
     let at = 0;
     while (at < list.length && list[at].name.startsWith(PREFIX) && list[at].name < ic.name) at++;
-    list.splice(at, 0, structuredClone(ic));
+    list.splice(at, 0, cloneJson(ic));
+    added++;
   }
+  return added;
 }
 
-/** Apply `plan` to `input`; returns a new object (or the same one when nothing changes). */
-export function applyPlan(input: KubeObject, plan: Plan): ApplyResult {
-  const doc = structuredClone(input);
+/**
+ * Apply `plan` to `doc` in place (the mixins own the freshly rendered JSON, so no copy is
+ * needed there). Conflicts are found before anything is written: a skipped or failing
+ * workload is left exactly as it was.
+ */
+export function applyPlanInPlace(doc: KubeObject, plan: Plan): Omit<ApplyResult, 'doc'> {
   const tpl = podTemplateOf(doc);
-  if (!tpl) return { doc: input, outcome: 'not-workload', messages: [] };
+  if (!tpl) return { outcome: 'not-workload', messages: [] };
   const name = workloadName(doc);
   const { spec } = tpl;
   const labels = tpl.metadata.labels ?? {};
@@ -167,40 +189,48 @@ export function applyPlan(input: KubeObject, plan: Plan): ApplyResult {
   const conflicts = findConflicts(spec, labels, plan, targets, name);
   let useSidecar = false;
   if (conflicts.length) {
+    const text = conflicts.map((c) => c.text).join('; ');
     const sidecarPossible = !!plan.sidecar && conflicts.every((c) => c.probe);
-    if (plan.onConflict === 'skip') {
-      return { doc: input, outcome: 'skipped', messages: [`skipped ${name}: ${conflicts.map((c) => c.text).join('; ')}`] };
+    if (plan.onConflict === 'skip') return { outcome: 'skipped', messages: [`skipped ${name}: ${text}`] };
+    if (plan.onConflict === 'sidecar' && !plan.sidecar) {
+      throw new InputError(`${name}: strategy ${plan.strategy} checks inside the app's own health endpoint, so it cannot move into a sidecar: ${text}`);
     }
-    if (plan.onConflict !== 'sidecar' || !sidecarPossible) {
-      if (plan.onConflict === 'sidecar' && !plan.sidecar) {
-        throw new InputError(`${name}: strategy ${plan.strategy} checks inside the app's own health endpoint, so it cannot move into a sidecar: ${conflicts.map((c) => c.text).join('; ')}`);
-      }
-      throw new ConflictError(name, conflicts, !!plan.sidecar && conflicts.every((c) => c.probe));
-    }
+    if (plan.onConflict !== 'sidecar' || !sidecarPossible) throw new ConflictError(name, conflicts, sidecarPossible);
     if (doc.kind === 'Job' || doc.kind === 'CronJob') {
-      throw new InputError(`${name}: a sidecar container would keep the Job from completing: ${conflicts.map((c) => c.text).join('; ')}; use onConflict 'skip' or an init strategy`);
+      throw new InputError(`${name}: a sidecar container would keep the Job from completing: ${text}; use onConflict 'skip' or an init strategy`);
     }
     useSidecar = true;
   }
 
-  if (plan.initContainers.length) placeInitContainers(spec, plan.initContainers);
-  if (plan.volumes.length) addByName((spec.volumes ??= []), plan.volumes);
-  if (Object.keys(plan.podLabels).length) tpl.metadata.labels = { ...labels, ...plan.podLabels };
+  let changes = 0;
+  if (plan.initContainers.length) changes += placeInitContainers(spec, plan.initContainers);
+  if (plan.volumes.length) changes += addByName((spec.volumes ??= []), plan.volumes);
+  for (const [k, v] of Object.entries(plan.podLabels)) {
+    if (labels[k] !== v) { (tpl.writableMetadata().labels ??= {})[k] = v; changes++; }
+  }
   if (useSidecar) {
-    const sidecar = { ...structuredClone(plan.sidecar!), ...structuredClone(probesFor(plan.target, plan.sidecar!, name)) };
+    const sidecar = { ...cloneJson(plan.sidecar!), ...cloneJson(probesFor(plan.target, plan.sidecar!, name)) };
     const have = byName(spec.containers, SIDECAR_NAME);
     if (have && !deepEqual(have, sidecar)) {
       throw new ConflictError(name, [{ text: `container "${SIDECAR_NAME}" exists with other content`, probe: false }], false);
     }
-    if (!have) spec.containers.push(sidecar);
+    if (!have) { spec.containers.push(sidecar); changes++; }
   } else {
-    for (const c of targets) addToContainer(c, plan.target, probesFor(plan.target, c, name));
+    for (const c of targets) changes += addToContainer(c, plan.target, probesFor(plan.target, c, name));
   }
-  const annotations = (tpl.metadata.annotations ??= {});
-  const ids = new Set((annotations[STRATEGIES_ANNOTATION] ?? '').split(',').filter(Boolean));
-  ids.add(plan.strategy);
-  annotations[STRATEGIES_ANNOTATION] = [...ids].sort().join(',');
+  const ids = new Set((tpl.metadata.annotations?.[STRATEGIES_ANNOTATION] ?? '').split(',').filter(Boolean));
+  if (!ids.has(plan.strategy)) {
+    ids.add(plan.strategy);
+    (tpl.writableMetadata().annotations ??= {})[STRATEGIES_ANNOTATION] = [...ids].sort().join(',');
+    changes++;
+  }
+  if (changes === 0) return { outcome: 'unchanged', messages: [] };
+  return { outcome: 'applied', messages: useSidecar ? [`${name}: probes conflict, check runs in sidecar "${SIDECAR_NAME}"`] : [] };
+}
 
-  if (deepEqual(doc, input)) return { doc: input, outcome: 'unchanged', messages: [] };
-  return { doc, outcome: 'applied', messages: useSidecar ? [`${name}: probes conflict, check runs in sidecar "${SIDECAR_NAME}"`] : [] };
+/** Apply `plan` to `input`; returns a new object, or `input` itself when nothing changes. */
+export function applyPlan(input: KubeObject, plan: Plan): ApplyResult {
+  const doc = cloneJson(input);
+  const r = applyPlanInPlace(doc, plan);
+  return { ...r, doc: r.outcome === 'applied' ? doc : input };
 }

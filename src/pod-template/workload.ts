@@ -15,23 +15,23 @@ export function workloadName(doc: KubeObject): string {
   return `${doc.kind} ${ns}${doc.metadata?.name ?? '<unnamed>'}`;
 }
 
-export interface PodTemplate { metadata: ObjectMeta; spec: PodSpec }
+export interface PodTemplate {
+  spec: PodSpec;
+  /** The template's metadata for reading (an empty object when absent; write through writableMetadata()). */
+  readonly metadata: ObjectMeta;
+  /** The template's metadata, created when absent: call only when about to write into it. */
+  writableMetadata(): ObjectMeta;
+}
 
 /**
- * The pod template of a workload, as live references into `doc` (created where missing, so
- * callers can write into it). Undefined for other kinds or a workload without containers.
+ * The pod template of a workload, as live references into `doc` (nothing is created until a
+ * caller asks to write). Undefined for other kinds or a workload without containers.
  */
 export function podTemplateOf(doc: KubeObject): PodTemplate | undefined {
   if (!isWorkload(doc)) return undefined;
-  let holder: any;
-  if (doc.kind === 'Pod') {
-    doc.metadata ??= {};
-    const spec = doc.spec;
-    return Array.isArray(spec?.containers) ? { metadata: doc.metadata, spec } : undefined;
-  }
-  holder = doc.kind === 'CronJob' ? doc.spec?.jobTemplate?.spec : doc.spec;
-  const template = holder?.template;
-  if (!template || !Array.isArray(template.spec?.containers)) return undefined;
-  template.metadata ??= {};
-  return { metadata: template.metadata, spec: template.spec };
+  const holder: { metadata?: ObjectMeta; spec?: PodSpec } | undefined = doc.kind === 'Pod' ? doc as any
+    : doc.kind === 'CronJob' ? doc.spec?.jobTemplate?.spec?.template : doc.spec?.template;
+  const spec = holder?.spec;
+  if (!holder || !Array.isArray(spec?.containers)) return undefined;
+  return { spec: spec!, metadata: holder.metadata ?? {}, writableMetadata: () => (holder.metadata ??= {}) };
 }
