@@ -1,0 +1,245 @@
+/**
+ * Audit of one workload: which identity-health checks its pod template has (ours, recognised by
+ * name and annotation, or hand-written ones, recognised by what their scripts do), which of the
+ * strategy table's claims those checks achieve, and known defects. Pure (JSON in, JSON out) so
+ * the CLI and, later, cluster policies share it.
+ */
+import { STRATEGIES, StrategyId, STRATEGY_IDS } from '../../strategies';
+import { deepEqual } from '../pod-template/apply';
+import { PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from '../pod-template/pieces';
+import type { Container, KubeObject, Probe } from '../pod-template/types';
+import { podTemplateOf, workloadName } from '../pod-template/workload';
+import { RUNTIME_ENV } from '../runtime/env';
+import { planFor } from '../transform';
+
+export type Placement = 'init' | 'probes' | 'app';
+export type Severity = 'error' | 'warning';
+
+/** One check found in the pod template. */
+export interface Part {
+  readonly placement: Placement;
+  /** Where: `initContainer x`, `container y readinessProbe`, `container y (app endpoint)`. */
+  readonly where: string;
+  readonly checks: 'nmi' | 'identity';
+  /** For probes and app checks: which kinds carry it. */
+  readonly probes: readonly ('readiness' | 'liveness' | 'startup')[];
+  /** Added by this tool (recognised by name), rather than hand-written. */
+  readonly ours: boolean;
+}
+
+export interface Defect { readonly code: string; readonly severity: Severity; readonly where: string; readonly message: string }
+
+export interface Claims { readonly startGated: string; readonly runtime: string; readonly otherFaults: string }
+
+export interface WorkloadAudit {
+  readonly workload: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+  /** Strategies the checks amount to (a check with an error-level defect does not count). */
+  readonly strategies: StrategyId[];
+  /** Strategies listed in the identity-health.io/strategies annotation. */
+  readonly annotated: string[];
+  readonly parts: Part[];
+  readonly claims: Claims;
+  readonly defects: Defect[];
+}
+
+const IMDS = '169.254.169.254';
+const TOKEN_PATH = /metadata\/identity\/oauth2\/token/;
+const AZ_IDENTITY = /\baz\s+login\s+[^\n;|&]*--identity|\baz\s+account\s+get-access-token/;
+const NMI_HEALTH = /healthz/;
+
+/** Our parts' names, taken from the strategies' own default plans so that names live in one place. */
+let ourInitNames: Map<string, StrategyId> | undefined;
+function initNames(): Map<string, StrategyId> {
+  if (!ourInitNames) {
+    ourInitNames = new Map();
+    for (const id of STRATEGY_IDS) for (const c of planFor(id).initContainers) ourInitNames.set(c.name, id);
+  }
+  return ourInitNames;
+}
+
+function scriptOf(argv: readonly unknown[] | undefined): string {
+  return (argv ?? []).map(String).join(' ');
+}
+
+function isShell(cmd0: unknown): 'sh' | 'bash' | 'other' {
+  const s = String(cmd0 ?? '');
+  if (/(^|\/)(sh|ash|dash)$/.test(s)) return 'sh';
+  if (/(^|\/)(bash|zsh|ksh)$/.test(s)) return 'bash';
+  return 'other';
+}
+
+/**
+ * Each curl/wget invocation in command position (line start, after ; | & ( { $( ` then do else,
+ * optionally wrapped in `timeout N`), so `command -v curl` and messages that name curl do not count.
+ */
+function invocations(script: string): Array<{ client: 'curl' | 'wget'; args: string; bounded: boolean }> {
+  const out: Array<{ client: 'curl' | 'wget'; args: string; bounded: boolean }> = [];
+  const re = /(?:^|[;|&({`]|\$\(|\bthen\b|\bdo\b|\belse\b)[ \t]*(timeout\s+\S+\s+)?(curl|wget)(?=\s)/gm;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(script))) {
+    const rest = script.slice(m.index + m[0].length);
+    const end = rest.search(/[;\n|&)`]/);
+    out.push({ client: m[2] as 'curl' | 'wget', args: end < 0 ? rest : rest.slice(0, end), bounded: !!m[1] });
+  }
+  return out;
+}
+
+function hasShortFlag(args: string, letter: string): boolean {
+  return args.split(/\s+/).some((t) => /^-[A-Za-z]+$/.test(t) && t.includes(letter));
+}
+
+interface ScriptFacts { nmi: boolean; token: boolean }
+
+/** What a script checks, and its defects. */
+function analyseScript(script: string, shell: 'sh' | 'bash' | 'other', where: string, env: Set<string>, defects: Defect[]): ScriptFacts {
+  const token = TOKEN_PATH.test(script) || AZ_IDENTITY.test(script);
+  const nmi = NMI_HEALTH.test(script) && (/HOST_IP/.test(script) || /:8085\b/.test(script) || /\bnmi\b/i.test(script));
+  if (!token && !nmi) return { nmi, token };
+  const add = (code: string, severity: Severity, message: string) => defects.push({ code, severity, where, message });
+  for (const inv of invocations(script)) {
+    if (inv.client === 'curl') {
+      if (!/--fail(-with-body)?\b/.test(inv.args) && !hasShortFlag(inv.args, 'f')) {
+        add('curl-no-fail', 'error', 'curl without --fail exits 0 on HTTP 4xx/5xx, so a failed request passes the check');
+      }
+      if (!inv.bounded && !/--max-time\b/.test(inv.args) && !hasShortFlag(inv.args, 'm')) {
+        add('no-timeout', 'warning', 'curl without --max-time: a hung request holds the check until kubelet kills it');
+      }
+    } else if (!inv.bounded && !/(^|\s)(-T\s*[0-9]|--timeout)/.test(inv.args)) {
+      add('no-timeout', 'warning', 'wget without `timeout N` or -T: a hung request holds the check until kubelet kills it');
+    }
+  }
+  if (nmi && !/Active/.test(script)) {
+    add('nmi-status-only', 'error', "NMI health is checked by status only: NMI answers 200 while 'Not Active'; compare the body with Active");
+  }
+  if (token && TOKEN_PATH.test(script) && !/Metadata:\s*true/i.test(script)) {
+    add('no-metadata-header', 'error', "token request without the 'Metadata: true' header: IMDS rejects it");
+  }
+  if (/HOST_IP/.test(script) && !env.has('HOST_IP')) {
+    add('host-ip-unset', 'error', 'uses HOST_IP but the container does not set it (env HOST_IP from fieldRef status.hostIP)');
+  }
+  if (shell === 'sh' && /(\[\s|\btest\s)[^\]\n;]*\s==\s/.test(script)) {
+    add('sh-double-equals', 'error', "`==` in a POSIX sh test: dash and BusyBox ash reject it, so the check always fails; use `=`");
+  }
+  return { nmi, token };
+}
+
+function envNames(c: Container): Set<string> {
+  return new Set((c.env ?? []).map((e) => e.name));
+}
+
+function envValue(c: Container, name: string): string | undefined {
+  return c.env?.find((e) => e.name === name)?.value;
+}
+
+const KINDS = [['readinessProbe', 'readiness'], ['livenessProbe', 'liveness'], ['startupProbe', 'startup']] as const;
+
+function probeDefects(c: Container, kind: string, p: Probe, defects: Defect[]): void {
+  const where = `container ${c.name} ${kind}`;
+  const g = p.httpGet as { host?: string; port?: unknown; path?: string } | undefined;
+  if (g?.host === IMDS) {
+    defects.push({ code: 'httpget-imds', severity: 'error', where, message: "httpGet probe to 169.254.169.254: kubelet probes from the node's network, bypassing NMI, so it tests the node's identity, not the pod's" });
+  }
+  if (g && /healthz/.test(String(g.path ?? '')) && (String(g.port) === '8085' || /HOST_IP/.test(String(g.host ?? '')))) {
+    defects.push({ code: 'nmi-status-only', severity: 'error', where, message: "httpGet probe to NMI's health port cannot see the body: NMI answers 200 while 'Not Active'" });
+  }
+}
+
+export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
+  const tpl = podTemplateOf(structuredClone(doc));
+  if (!tpl) return undefined;
+  const parts: Part[] = [];
+  const defects: Defect[] = [];
+  const annotated = (tpl.metadata.annotations?.[STRATEGIES_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = initNames();
+
+  for (const c of tpl.spec.initContainers ?? []) {
+    const where = `initContainer ${c.name}`;
+    const argv = [...(c.command ?? []), ...(c.args ?? [])];
+    const before = defects.length;
+    const f = analyseScript(scriptOf(argv), isShell(argv[0]), where, envNames(c), defects);
+    if (f.nmi || f.token) parts.push({ placement: 'init', where, checks: f.token ? 'identity' : 'nmi', probes: [], ours: names.has(c.name), ...voids(defects, before) });
+  }
+
+  for (const c of tpl.spec.containers ?? []) {
+    const env = envNames(c);
+    const probed: Array<'readiness' | 'liveness' | 'startup'> = [];
+    let facts: ScriptFacts = { nmi: false, token: false };
+    const before = defects.length;
+    let ours = c.name === SIDECAR_NAME;
+    for (const [key, short] of KINDS) {
+      const p = c[key];
+      if (!p) continue;
+      probeDefects(c, key, p, defects);
+      const argv = p.exec?.command;
+      if (!argv) continue;
+      const f = analyseScript(scriptOf(argv), isShell(argv[0]), `container ${c.name} ${key}`, env, defects);
+      if (!f.nmi && !f.token) continue;
+      probed.push(short);
+      facts = { nmi: facts.nmi || f.nmi, token: facts.token || f.token };
+      ours ||= argv[3] === PREFIX;
+      if ((short === 'readiness' || short === 'liveness') && p.timeoutSeconds === undefined) {
+        defects.push({ code: 'no-timeout', severity: 'warning', where: `container ${c.name} ${key}`, message: "exec probe without timeoutSeconds: kubelet's default of 1 s is too short for a network check" });
+      }
+    }
+    if (probed.length) {
+      parts.push({ placement: 'probes', where: `container ${c.name}`, checks: facts.token ? 'identity' : 'nmi', probes: dedupe(probed), ours, ...voids(defects, before) });
+    }
+    // App checks: the runtime module reads its settings from env; kubelet calls the app with httpGet.
+    const appCheck = envValue(c, RUNTIME_ENV.check);
+    if (appCheck === 'nmi' || appCheck === 'identity') {
+      const where = `container ${c.name} (app endpoint)`;
+      const b2 = defects.length;
+      if (!env.has('HOST_IP')) defects.push({ code: 'host-ip-unset', severity: 'error', where, message: 'the app check reads HOST_IP but the container does not set it (env HOST_IP from fieldRef status.hostIP)' });
+      const viaHttp = KINDS.filter(([k]) => c[k]?.httpGet).map(([, s]) => s);
+      parts.push({ placement: 'app', where, checks: appCheck, probes: viaHttp, ours: true, ...voids(defects, b2) });
+    }
+  }
+
+  const valid = parts.filter((p) => !(p as any).void);
+  const strategies = dedupe(valid.map(strategyOf).filter((s): s is StrategyId => !!s)).sort((a, b) => STRATEGIES[a].number - STRATEGIES[b].number);
+  for (const id of annotated) {
+    if (!(STRATEGY_IDS as readonly string[]).includes(id)) {
+      defects.push({ code: 'annotation-unknown', severity: 'warning', where: STRATEGIES_ANNOTATION, message: `lists unknown strategy "${id}"` });
+    } else if (!parts.some((p) => strategyOf(p) === id)) {
+      defects.push({ code: 'annotation-drift', severity: 'warning', where: STRATEGIES_ANNOTATION, message: `lists ${id} but its parts are missing (edited after apply?); re-run apply` });
+    }
+  }
+  return {
+    workload: workloadName(doc), kind: String(doc.kind), name: String(doc.metadata?.name ?? ''),
+    ...(doc.metadata?.namespace ? { namespace: doc.metadata.namespace } : {}),
+    strategies, annotated, parts: parts.map(({ void: _v, ...p }: any) => p), claims: claimsOf(valid), defects,
+  };
+}
+
+function voids(defects: Defect[], from: number): { void?: true } {
+  return defects.slice(from).some((d) => d.severity === 'error') ? { void: true } : {};
+}
+
+function dedupe<T>(xs: T[]): T[] { return xs.filter((x, i) => xs.findIndex((y) => deepEqual(x, y)) === i); }
+
+/** The strategy a part amounts to: where it runs and what it checks, as in the DESIGN table. */
+export function strategyOf(p: Part): StrategyId | undefined {
+  if (p.placement === 'probes' && !p.probes.includes('readiness') && !p.probes.includes('liveness')) return undefined;
+  if (p.placement === 'app' && !p.probes.length) return undefined;
+  return STRATEGY_IDS.find((id) => STRATEGIES[id].placement === p.placement && STRATEGIES[id].checks === p.checks);
+}
+
+/** The three claims the valid parts achieve together. */
+export function claimsOf(parts: readonly Part[]): Claims {
+  const runtimeParts = parts.filter((p) => p.placement !== 'init');
+  const ready = runtimeParts.some((p) => p.probes.includes('readiness'));
+  const live = runtimeParts.some((p) => p.probes.includes('liveness'));
+  const startGated = parts.some((p) => p.placement === 'init') || ready || runtimeParts.some((p) => p.probes.includes('startup'));
+  const runtime = ready && live ? 'yes' : ready ? 'traffic stopped, no restart' : live ? 'restart only' : 'no';
+  const tokenRuntime = runtimeParts.some((p) => p.checks === 'identity' && (p.probes.includes('readiness') || p.probes.includes('liveness')));
+  const tokenInit = parts.some((p) => p.checks === 'identity');
+  return { startGated: startGated ? 'yes' : 'no', runtime, otherFaults: tokenRuntime ? 'yes' : tokenInit ? 'at start only' : 'no' };
+}
+
+/** Whether the workload meets `--require id` (present and free of error-level defects). */
+export function meets(a: WorkloadAudit, require: string): boolean {
+  return require === 'any' ? a.strategies.length > 0 : a.strategies.includes(require as StrategyId);
+}

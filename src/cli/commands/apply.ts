@@ -1,0 +1,89 @@
+/** `apply`: add a strategy to existing manifests, changing only the pod templates of selected workloads. */
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors';
+import { hasFilters, InputArgs, inputPaths, lineOf, withInputs, workloadFilter } from '../inputs';
+import { rejectForeignFlags, strategyId, strategyOptions, withStrategyFlags } from '../strategy-flags';
+
+interface Args extends InputArgs { strategy: string; 'on-conflict'?: string; 'in-place'?: boolean; diff?: boolean; [k: string]: unknown }
+
+export const command = 'apply [paths..]';
+export const describe = 'Add a strategy to existing manifests (files, directories, stdin)';
+
+export function builder(y: Argv): Argv<Args> {
+  return withStrategyFlags(withInputs(y)
+    .option('strategy', { alias: 's', type: 'string', demandOption: true, describe: 'strategy id (see identity-health list)' })
+    .option('on-conflict', { type: 'string', choices: ['error', 'skip', 'sidecar'], default: 'error', describe: 'a container already has a readiness/liveness probe: fail, leave the workload as it is, or run the check in a sidecar' })
+    .option('in-place', { alias: 'i', type: 'boolean', describe: 'rewrite changed files (atomically: temp file + rename)' })
+    .option('diff', { type: 'boolean', describe: 'print a unified diff instead of the manifests' })
+    .conflicts('in-place', 'diff')
+    .example('$0 apply -s nmi-init deploy.yaml', 'manifests with an NMI init check, on stdout')
+    .example('$0 apply -s identity-probes --client-id <guid> --resource https://vault.azure.net k8s/ -i', 'edit every manifest under k8s/ in place')
+    .example('helm template . | $0 apply -s nmi-probes --on-conflict sidecar -', 'from stdin; probes go to a sidecar where the app has its own')
+    .example('$0 apply -s nmi-probes --kind Deployment --name api -l tier=backend --containers server --diff k8s/', 'only some workloads, review first')
+    .epilogue('Conflicts: a container that already has a readiness or liveness probe is an error (exit 2) naming the workload, container and probe; --on-conflict skip leaves such workloads unchanged and lists them on stderr. Re-running apply changes nothing.')) as unknown as Argv<Args>;
+}
+
+export async function handler(a: Args): Promise<void> {
+  const { planFor } = require('../../transform') as typeof import('../../transform');
+  const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
+  const { isWorkload } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
+  const io = require('../yaml-io') as typeof import('../yaml-io');
+
+  const id = strategyId(a.strategy);
+  rejectForeignFlags(id, a);
+  const plan = planFor(id, strategyOptions(a, { onConflict: a['on-conflict'] }));
+  const paths = inputPaths(a);
+  if (a['in-place'] && paths.includes('-')) throw new UsageError('--in-place cannot write to stdin; drop - or --in-place');
+
+  const selected = workloadFilter(a);
+  const errors: string[] = [];
+  const skipped: string[] = [];
+  const notes: string[] = [];
+  let applied = 0, unchanged = 0, matched = 0;
+  const results: Array<{ parsed: import('../yaml-io').Parsed; changes: Map<number, unknown> }> = [];
+  // Read and transform everything before writing anything: an error anywhere leaves every file as it was.
+  for (const src of io.readInputs(paths, a['max-input-mb'])) {
+    const parsed = io.parse(src);
+    const changes = new Map<number, unknown>();
+    parsed.values.forEach((v, i) => {
+      if (!isWorkload(v) || !selected(v)) return;
+      matched++;
+      try {
+        const r = applyPlan(v, plan);
+        if (r.outcome === 'applied') { changes.set(i, r.doc); applied++; } else if (r.outcome === 'skipped') skipped.push(`${src.name}:${lineOf(parsed, i)}: ${r.messages.join('; ')}`); else unchanged++;
+        if (r.outcome === 'applied') notes.push(...r.messages.map((m) => `${src.name}:${lineOf(parsed, i)}: ${m}`));
+      } catch (e: any) {
+        if (!['ConflictError', 'InputError'].includes(e.name)) throw e;
+        errors.push(`${src.name}:${lineOf(parsed, i)}: ${e.message}`);
+      }
+    });
+    results.push({ parsed, changes });
+  }
+  if (errors.length) {
+    throw new UsageError(`${errors.length} workload${errors.length > 1 ? 's' : ''} could not take ${id}; nothing written:\n  ${errors.join('\n  ')}`);
+  }
+  if (matched === 0) {
+    if (hasFilters(a)) throw new UsageError('no workload matches --kind/--name/--selector; nothing written');
+    if (!a.quiet) process.stderr.write('identity-health: no workloads in the input; nothing to change\n');
+  }
+
+  const texts = results.map(({ parsed, changes }) => ({ parsed, text: io.rewrite(parsed, changes), changed: changes.size > 0 }));
+  if (a.diff) {
+    process.stdout.write(texts.map((t) => io.unifiedDiff(t.parsed.source.text, t.text, t.parsed.source.name)).join(''));
+  } else if (a['in-place']) {
+    for (const t of texts) if (t.changed) io.writeAtomic(t.parsed.source.file!, t.text);
+  } else if (a.output === 'json') {
+    const YAML = require('yaml') as typeof import('yaml');
+    const items = texts.flatMap((t) => YAML.parseAllDocuments(t.text) as any[]).map((d) => d.toJS()).filter((d) => d !== null && d !== undefined);
+    process.stdout.write(JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2) + '\n');
+  } else {
+    // Several inputs become one stream; each file's own text is kept byte for byte.
+    process.stdout.write(texts.map((t, i) => (i > 0 && !/^---/.test(t.text) ? '---\n' : '') + t.text + (t.text.endsWith('\n') || !t.text ? '' : '\n')).join(''));
+  }
+  if (!a.quiet) {
+    for (const n of notes) process.stderr.write(`identity-health: ${n}\n`);
+    for (const s of skipped) process.stderr.write(`identity-health: ${s}\n`);
+    const files = a['in-place'] ? `, ${texts.filter((t) => t.changed).length} file(s) rewritten` : '';
+    process.stderr.write(`identity-health: ${id}: ${applied} workload(s) changed, ${unchanged} already had it, ${skipped.length} skipped${files}\n`);
+  }
+}

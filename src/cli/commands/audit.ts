@@ -1,0 +1,68 @@
+/** `audit`: which checks each workload has, what they achieve, and known defects; a CI gate with --require. */
+import type { Argv } from 'yargs';
+import { PolicyFailure, UsageError } from '../errors';
+import { InputArgs, inputPaths, lineOf, withInputs, workloadFilter } from '../inputs';
+
+interface Args extends InputArgs { require?: string[]; format?: 'table' | 'json' }
+
+export const command = 'audit [paths..]';
+export const describe = 'Report the identity checks of each workload, their defects; --require for CI';
+
+export function builder(y: Argv): Argv<Args> {
+  return withInputs(y)
+    .option('require', { alias: 'r', type: 'string', array: true, describe: 'every selected workload must have this strategy (or "any"), free of defects; exit 1 otherwise' })
+    .option('format', { type: 'string', choices: ['table', 'json'], describe: 'report format [default: table, or json with --output json]' })
+    .example('$0 audit k8s/', 'what each workload has')
+    .example('$0 audit k8s/ --require identity-probes --kind Deployment', 'CI: fail (exit 1) unless every Deployment has it')
+    .example('kustomize build overlays/prod | $0 audit - --require any --format json', 'from stdin, machine-readable')
+    .epilogue('Defects found: curl without --fail, NMI health checked by status only, HOST_IP used but not set, `==` in sh, httpGet probes to 169.254.169.254, missing token Metadata header, missing timeouts. Errors void the check; warnings do not.') as unknown as Argv<Args>;
+}
+
+export async function handler(a: Args): Promise<void> {
+  const { auditWorkload, meets } = require('../../audit') as typeof import('../../audit');
+  const { STRATEGY_IDS } = require('../../../strategies/types') as typeof import('../../../strategies/types');
+  const io = require('../yaml-io') as typeof import('../yaml-io');
+  const { styleFor, table } = require('../style') as typeof import('../style');
+
+  const required = (a.require ?? []).flatMap((r) => String(r).split(',')).map((r) => r.trim()).filter(Boolean);
+  for (const r of required) {
+    if (r !== 'any' && !(STRATEGY_IDS as readonly string[]).includes(r)) {
+      throw new UsageError(`unknown strategy "${r}" in --require: expected any or one of ${STRATEGY_IDS.join(', ')}`);
+    }
+  }
+  const selected = workloadFilter(a);
+  const reports = [];
+  for (const src of io.readInputs(inputPaths(a), a['max-input-mb'])) {
+    const parsed = io.parse(src);
+    for (const [i, v] of parsed.values.entries()) {
+      if (!v || typeof v !== 'object' || !selected(v as any)) continue;
+      const r = auditWorkload(v as any);
+      if (!r) continue;
+      const unmet = required.filter((req) => !meets(r, req));
+      reports.push({ file: src.name, line: lineOf(parsed, i), ...r, ...(required.length ? { unmet } : {}) });
+    }
+  }
+  const failed = reports.filter((r) => r.unmet?.length);
+  const format = a.format ?? (a.output === 'json' ? 'json' : 'table');
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify({ workloads: reports, ...(required.length ? { require: required, failed: failed.length } : {}) }, null, 2) + '\n');
+  } else {
+    const s = styleFor(process.stdout, a.color);
+    const rows = [['WORKLOAD', 'STRATEGIES', 'START GATED', 'RUNTIME', 'OTHER FAULTS', 'DEFECTS'].map(s.bold)];
+    for (const r of reports) {
+      const errs = r.defects.filter((d) => d.severity === 'error').length;
+      const warns = r.defects.length - errs;
+      const strat = r.strategies.join(',') || (r.parts.length ? s.red('none valid') : s.dim('none'));
+      rows.push([r.workload, r.unmet?.length ? s.red(strat) : strat, r.claims.startGated, r.claims.runtime, r.claims.otherFaults,
+        errs ? s.red(`${errs} error(s)`) + (warns ? `, ${warns} warning(s)` : '') : warns ? s.yellow(`${warns} warning(s)`) : '-']);
+    }
+    let out = reports.length ? table(rows) + '\n' : 'no workloads in the input\n';
+    const details = reports.flatMap((r) => r.defects.map((d) => `${r.file}:${r.line}: ${r.workload}: ${d.where}: ${d.severity === 'error' ? s.red('error') : s.yellow('warning')} [${d.code}] ${d.message}`));
+    if (details.length) out += '\n' + details.join('\n') + '\n';
+    if (failed.length) out += `\n${s.red('FAIL')}: ${failed.length} of ${reports.length} workload(s) do not meet --require ${required.join(',')}: ${failed.map((r) => r.workload).join(', ')}\n`;
+    else if (required.length) out += `\n${s.green('OK')}: all ${reports.length} workload(s) meet --require ${required.join(',')}\n`;
+    process.stdout.write(out);
+  }
+  if (required.length && reports.length === 0) throw new PolicyFailure('--require given but no workload selected');
+  if (failed.length) throw new PolicyFailure(`${failed.length} workload(s) do not meet --require ${required.join(',')}`);
+}

@@ -1,0 +1,32 @@
+/** `list`: the strategy table. */
+import type { Argv } from 'yargs';
+import type { GlobalArgs } from '../inputs';
+
+export const command = 'list';
+export const describe = 'The six strategies: where the check runs and what it catches';
+
+export function builder(y: Argv): Argv<GlobalArgs> {
+  return y
+    .example('$0 list', 'the table')
+    .example('$0 explain identity-probes', 'next: one strategy in detail')
+    .example('$0 recommend', 'or: let it pick') as Argv<GlobalArgs>;
+}
+
+export async function handler(a: GlobalArgs): Promise<void> {
+  const { STRATEGIES, STRATEGY_IDS } = require('../../../strategies') as typeof import('../../../strategies');
+  const { styleFor, table } = require('../style') as typeof import('../style');
+  const all = STRATEGY_IDS.map((id) => STRATEGIES[id]);
+  if (a.output === 'json') {
+    process.stdout.write(JSON.stringify(all.map(({ id, number, checks, placement, summary, claims, tradeOffs }) => ({ id, number, checks, placement, summary, claims, tradeOffs })), null, 2) + '\n');
+    return;
+  }
+  const s = styleFor(process.stdout, a.color);
+  const rows = [['#', 'STRATEGY', 'START GATED', 'RUNTIME', 'OTHER FAULTS', 'WHAT IT DOES'].map(s.bold)];
+  for (const x of all) rows.push([String(x.number), x.id, x.claims.startGated, x.claims.runtime, x.claims.otherFaults, x.summary]);
+  process.stdout.write(`${table(rows)}
+
+RUNTIME: at runtime a fault stops traffic (NotReady) and restarts the container.
+OTHER FAULTS: identity faults besides NMI (binding missing, identity deleted) are caught.
+Next: identity-health explain <strategy>, or identity-health recommend.
+`);
+}

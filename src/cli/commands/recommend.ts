@@ -1,0 +1,128 @@
+/** `recommend`: pick a strategy (or a combination) from a few facts about the app, with the reasons. */
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors';
+import type { GlobalArgs } from '../inputs';
+
+export interface Answers {
+  /** The app serves a health endpoint and can adopt the runtime module (or equivalent code). */
+  appHasHealthEndpoint: boolean;
+  imageHasShell: boolean;
+  /** The image has curl (or BusyBox wget). */
+  imageHasCurl: boolean;
+  /** A fault at runtime (NMI evicted on scale-down) must stop traffic and restart the app. */
+  needRuntimeDetection: boolean;
+  /** Identity faults besides NMI (binding missing, identity deleted) must be caught. */
+  needIdentityCheck: boolean;
+  /** NMI v1.5 or later (older NMI cannot serve token requests from init containers). */
+  nmiV15: boolean;
+  podsPerNode: number;
+}
+
+export interface Recommendation { strategies: string[]; why: string[]; flags: string[] }
+
+const QUESTIONS: Array<[keyof Answers, string, boolean]> = [
+  ['needRuntimeDetection', 'Must a fault at runtime (e.g. NMI evicted on scale-down) stop traffic and restart the app?', true],
+  ['needIdentityCheck', 'Must it catch identity faults besides NMI (binding missing, identity deleted)?', true],
+  ['appHasHealthEndpoint', "Does the app serve a health endpoint you can extend (Node runtime module or equivalent code)?", false],
+  ['imageHasShell', 'Does the app image have a shell (sh)? (distroless images do not)', true],
+  ['imageHasCurl', 'Does the app image have curl or BusyBox wget?', true],
+  ['nmiV15', 'Is NMI (aad-pod-identity) v1.5 or later?', true],
+];
+
+/** The decision, as a pure function: the same reasoning as the trade-offs in `explain`. */
+export function recommendFor(x: Answers): Recommendation {
+  const { STRATEGIES } = require('../../../strategies') as typeof import('../../../strategies');
+  const cite = (id: keyof typeof STRATEGIES, i: number) => `${id}: ${STRATEGIES[id].tradeOffs[i]}`;
+  const why: string[] = [];
+  const flags: string[] = [];
+  if (!x.needRuntimeDetection) {
+    if (x.needIdentityCheck && x.nmiV15) return { strategies: ['identity-init'], why: [cite('identity-init', 0), cite('identity-init', 1), cite('identity-init', 3)], flags: ['--client curl'] };
+    if (x.needIdentityCheck) why.push('identity-init needs NMI v1.5 or later (older NMI cannot serve init containers): the identity itself can only be checked at runtime (identity-probes / identity-app-check)');
+    return { strategies: ['nmi-init'], why: [...why, cite('nmi-init', 0), cite('nmi-init', 1)], flags };
+  }
+  if (x.appHasHealthEndpoint) {
+    const id = x.needIdentityCheck ? 'identity-app-check' : 'nmi-app-check';
+    return { strategies: [id], why: [cite(id, 0), cite(id, x.needIdentityCheck ? 1 : 2), `${id}: kubelet calls the app's endpoint (httpGet), no shell or HTTP client needed in the image`], flags: ['--port <health port>'] };
+  }
+  if (x.imageHasShell && x.imageHasCurl) {
+    if (x.needIdentityCheck) {
+      const probesLoad = x.podsPerNode / 20; // default token cache TTL 20 s
+      if (probesLoad > 20) {
+        return {
+          strategies: ['identity-init', 'nmi-probes'],
+          why: [`identity-probes at ${x.podsPerNode} pods per node asks IMDS for ~${probesLoad} tokens/s, above its ~20/s per VM limit`, cite('identity-init', 0), cite('nmi-probes', 0), 'together: the token is checked once at start, NMI (no IMDS load) at runtime'],
+          flags: [],
+        };
+      }
+      return { strategies: ['identity-probes'], why: [cite('identity-probes', 0), cite('identity-probes', 1), cite('identity-probes', 2)], flags: ['--client-id <guid> (if the pod has several identities)'] };
+    }
+    return { strategies: ['nmi-probes'], why: [cite('nmi-probes', 0), cite('nmi-probes', 1), cite('nmi-probes', 2)], flags: [] };
+  }
+  // No shell or client in the image and no health endpoint: nothing can run a check inside the
+  // app container, so gate the start and say what runtime detection would need.
+  const init = x.needIdentityCheck && x.nmiV15 ? 'identity-init' : 'nmi-init';
+  return {
+    strategies: [init],
+    why: [
+      `the app image cannot run an exec probe (${x.imageHasShell ? 'no curl or wget' : 'no shell'}) and the app has no health endpoint to extend, so no check can run at runtime without a change`,
+      cite(init, 0), cite(init, 1),
+      'for runtime detection: add the runtime module to the app (identity-app-check), or where the app already has probes use identity-probes with --on-conflict sidecar (the check runs in its own container)',
+    ],
+    flags: [],
+  };
+}
+
+interface Args extends GlobalArgs { [k: string]: unknown }
+
+const flagOf = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+export const command = 'recommend';
+export const describe = 'Pick a strategy from a few facts about your app (flags, or questions on a terminal)';
+
+export function builder(y: Argv): Argv<Args> {
+  for (const [k, q, d] of QUESTIONS) y = y.option(flagOf(k), { type: 'boolean', describe: `${q} [default: ${d ? 'yes' : 'no'}]` });
+  return y
+    .option('pods-per-node', { type: 'number', default: 30, describe: 'pods with the check per node (IMDS load)' })
+    .option('interactive', { type: 'boolean', describe: 'ask the questions (default on a terminal when no flag is given)' })
+    .example('$0 recommend', 'answer the questions')
+    .example('$0 recommend --no-image-has-shell --app-has-health-endpoint', 'distroless app with a health endpoint')
+    .example('$0 recommend --no-need-runtime-detection', 'start gating only') as Argv<Args>;
+}
+
+async function ask(): Promise<Partial<Answers>> {
+  const rl = require('node:readline/promises').createInterface({ input: process.stdin, output: process.stderr });
+  const out: Partial<Answers> = {};
+  try {
+    for (const [k, q, d] of QUESTIONS) {
+      if (k === 'imageHasCurl' && out.imageHasShell === false) continue;
+      if ((k === 'imageHasShell' || k === 'imageHasCurl') && out.appHasHealthEndpoint) continue;
+      for (;;) {
+        const a = String(await rl.question(`${q} ${d ? '[Y/n]' : '[y/N]'} `)).trim().toLowerCase();
+        if (a === '') { (out as any)[k] = d; break; }
+        if (['y', 'yes', 'n', 'no'].includes(a)) { (out as any)[k] = a.startsWith('y'); break; }
+      }
+    }
+  } finally { rl.close(); }
+  return out;
+}
+
+export async function handler(a: Args): Promise<void> {
+  const given = QUESTIONS.some(([k]) => a[flagOf(k)] !== undefined);
+  const interactive = a.interactive ?? (!given && !!process.stdin.isTTY && !!process.stdout.isTTY);
+  const answers: Partial<Answers> = interactive ? await ask() : {};
+  const ppn = a['pods-per-node'] as number;
+  if (!Number.isInteger(ppn) || ppn < 1 || ppn > 1000) throw new UsageError('invalid --pods-per-node: expected an integer from 1 to 1000');
+  const x = Object.fromEntries(QUESTIONS.map(([k, , d]) => [k, answers[k] ?? (a[flagOf(k)] as boolean | undefined) ?? d])) as unknown as Answers;
+  x.podsPerNode = ppn;
+  const r = recommendFor(x);
+  if (a.output === 'json') { process.stdout.write(JSON.stringify({ answers: x, ...r }, null, 2) + '\n'); return; }
+  const { styleFor } = require('../style') as typeof import('../style');
+  const s = styleFor(process.stdout, a.color);
+  const next = r.strategies.map((id) => `  identity-health apply --strategy ${id}${r.flags.length && r.strategies.length === 1 ? ' ' + r.flags.join(' ') : ''} <files|dirs|-> --diff`);
+  process.stdout.write([
+    `${s.bold('Recommended')}: ${r.strategies.join(' + ')}`,
+    'Why:', ...r.why.map((w) => `  - ${w}`),
+    `Details: ${r.strategies.map((id) => `identity-health explain ${id}`).join('; ')}`,
+    'Next:', ...next,
+  ].join('\n') + '\n');
+}

@@ -1,0 +1,68 @@
+/** `synth`: a new Deployment built with cdk8s-plus-27 and the strategy's mixin (the only command that loads cdk8s). */
+import type { Argv } from 'yargs';
+import { UsageError } from '../errors';
+import type { GlobalArgs } from '../inputs';
+import { rejectForeignFlags, strategyId, strategyOptions, withStrategyFlags } from '../strategy-flags';
+
+interface Args extends GlobalArgs { strategy: string; name: string; 'app-image'?: string; 'app-port'?: number; replicas: number; 'out-file'?: string; 'on-conflict'?: string; [k: string]: unknown }
+
+/** Strategy id -> mixin class export of src/cdk8s/strategies. */
+const MIXINS: Record<string, string> = {
+  'nmi-init': 'NmiInitCheck', 'nmi-probes': 'NmiProbes', 'nmi-app-check': 'NmiAppHealthCheck',
+  'identity-init': 'IdentityInitCheck', 'identity-probes': 'IdentityProbes', 'identity-app-check': 'IdentityAppHealthCheck',
+};
+
+export const command = 'synth';
+export const describe = 'Write a new Deployment (cdk8s-plus-27) with a strategy applied';
+
+export function builder(y: Argv): Argv<Args> {
+  return withStrategyFlags(y
+    .option('strategy', { alias: 's', type: 'string', demandOption: true, describe: 'strategy id (see identity-health list)' })
+    .option('name', { type: 'string', demandOption: true, describe: 'Deployment (and container) name' })
+    .option('app-image', { type: 'string', describe: 'the app image (--image is the init container image of init strategies)' })
+    .option('app-port', { type: 'number', describe: 'container port of the app' })
+    .option('replicas', { type: 'number', default: 2 })
+    .option('on-conflict', { type: 'string', choices: ['error', 'skip', 'sidecar'], describe: 'as for apply' })
+    .option('out-file', { alias: 'o', type: 'string', describe: 'write here (atomically) instead of stdout' })
+    .example('$0 synth -s nmi-probes --name api --app-image myacr.azurecr.io/api:1.4 --app-port 8080', 'YAML on stdout')
+    .example('$0 synth -s identity-init --name worker --app-image myacr.azurecr.io/worker:2 --client-id <guid> -o worker.yaml', 'to a file')
+    .example('$0 audit worker.yaml', 'next: check what it has')) as unknown as Argv<Args>;
+}
+
+export async function handler(a: Args): Promise<void> {
+  const id = strategyId(a.strategy);
+  rejectForeignFlags(id, a);
+  if (!a['app-image']) throw new UsageError('give the app image: --app-image <image> (--image is the check image of init strategies)');
+  const v = require('../../checks/validate') as typeof import('../../checks/validate');
+  const name = v.containerName('name', a.name);
+  const image = v.image('app-image', a['app-image']);
+  const port = a['app-port'] === undefined ? undefined : v.port('app-port', a['app-port']);
+  const replicas = v.count('replicas', a.replicas, 0, 10000);
+  const options = strategyOptions(a, { onConflict: a['on-conflict'] });
+  const mixins = require('../../cdk8s/strategies') as Record<string, new (o: object) => any>;
+  const mixin = new mixins[MIXINS[id]](options); // validates the options before cdk8s builds anything
+
+  // Loaded here only: cdk8s and cdk8s-plus cost most of a second to require.
+  const { App, Chart } = require('cdk8s') as typeof import('cdk8s');
+  const kplus = require('cdk8s-plus-27') as typeof import('cdk8s-plus-27');
+  const { applyMixin } = require('../../cdk8s/mixin') as typeof import('../../cdk8s/mixin');
+  const app = new App({ outdir: require('os').tmpdir() });
+  const chart = new Chart(app, name, { disableResourceNameHashes: true });
+  new kplus.Deployment(chart, name, {
+    metadata: { name },
+    replicas,
+    containers: [{ name, image, ...(port ? { portNumber: port } : {}) }],
+  });
+  applyMixin(chart, mixin);
+  const docs = chart.toJson();
+  let out: string;
+  if (a.output === 'json') out = JSON.stringify(docs.length === 1 ? docs[0] : { apiVersion: 'v1', kind: 'List', items: docs }, null, 2) + '\n';
+  else {
+    const YAML = require('yaml') as typeof import('yaml');
+    out = docs.map((d: unknown) => YAML.stringify(d, { lineWidth: 0 })).join('---\n');
+  }
+  if (a['out-file']) {
+    (require('../yaml-io') as typeof import('../yaml-io')).writeAtomic(a['out-file'], out);
+    if (!a.quiet) process.stderr.write(`identity-health: wrote ${a['out-file']}\n`);
+  } else process.stdout.write(out);
+}

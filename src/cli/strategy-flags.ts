@@ -1,0 +1,115 @@
+/**
+ * Strategy options as command-line flags: the one place that maps flags to the option objects
+ * of strategies/options.ts. Values stay strings until here and are converted only when they are
+ * plainly numeric, so a hostile value (`--nmi-port '80; id'`) reaches the core's validators
+ * unchanged and fails with the core's OptionError message, never NaN or a silent default.
+ */
+import type { Argv } from 'yargs';
+import { UsageError } from './errors';
+
+type Kind = 'int' | 'seconds' | 'string' | 'list' | 'bool' | 'portOrName';
+interface Flag { readonly flag: string; readonly path: readonly string[]; readonly kind: Kind; readonly describe: string }
+
+const TIMING_FIELDS: ReadonlyArray<[string, string, Kind, string]> = [
+  ['period', 'periodSeconds', 'seconds', 'seconds between probes'],
+  ['timeout', 'timeoutSeconds', 'seconds', "probe timeout; must exceed the check's own bound"],
+  ['failure-threshold', 'failureThreshold', 'int', 'failures before NotReady / restart'],
+  ['success-threshold', 'successThreshold', 'int', 'successes before Ready again'],
+  ['initial-delay', 'initialDelaySeconds', 'seconds', 'prefer the startup probe to a delay'],
+];
+
+export const STRATEGY_FLAGS: readonly Flag[] = [
+  { flag: 'nmi-port', path: ['nmiPort'], kind: 'int', describe: 'NMI health port [default: 8085]' },
+  { flag: 'nmi-timeout', path: ['nmiTimeout'], kind: 'seconds', describe: 'bound of one NMI health request, seconds' },
+  { flag: 'containers', path: ['containers'], kind: 'list', describe: 'containers that get the probes/env (comma-separated or repeated) [default: the first]' },
+  { flag: 'pod-identity-binding', path: ['podIdentityBinding'], kind: 'string', describe: 'set pod label aadpodidbinding to this value' },
+  { flag: 'resource', path: ['resource'], kind: 'string', describe: 'token audience [default: https://management.azure.com/]' },
+  { flag: 'client-id', path: ['clientId'], kind: 'string', describe: 'user-assigned identity client id (client_id)' },
+  { flag: 'object-id', path: ['objectId'], kind: 'string', describe: 'identity object id (object_id)' },
+  { flag: 'mi-res-id', path: ['miResId'], kind: 'string', describe: 'identity ARM resource id (mi_res_id)' },
+  { flag: 'api-version', path: ['apiVersion'], kind: 'string', describe: 'IMDS api-version [default: 2018-02-01]' },
+  { flag: 'verify-identity', path: ['verifyIdentity'], kind: 'bool', describe: "check the token's appid/oid claim [default: true with --client-id/--object-id]" },
+  { flag: 'check-nmi', path: ['checkNmi'], kind: 'bool', describe: 'check NMI before the token request [default: true]' },
+  { flag: 'request-timeout', path: ['requestTimeout'], kind: 'seconds', describe: 'bound of one token request, seconds [default: 4 in probes, 90 in init]' },
+  { flag: 'client', path: ['client'], kind: 'string', describe: 'HTTP client: curl | wget (| az for identity-init) [default: curl]' },
+  { flag: 'image', path: ['image'], kind: 'string', describe: 'init container image (pin by digest) [default: per client]' },
+  { flag: 'interval', path: ['interval'], kind: 'seconds', describe: 'init: seconds between tries [default: 2]' },
+  { flag: 'deadline', path: ['deadline'], kind: 'seconds', describe: 'init: give up (fail loudly) after this many seconds [default: 300]' },
+  { flag: 'sidecar-image', path: ['sidecarImage'], kind: 'string', describe: 'image of the sidecar used by --on-conflict sidecar' },
+  { flag: 'startup-grace', path: ['startupGrace'], kind: 'seconds', describe: 'liveness holds until the first success or this long [default: 180]' },
+  { flag: 'token-cache-ttl', path: ['tokenCacheTtl'], kind: 'seconds', describe: 'reuse a token result this long (IMDS load) [default: 20]' },
+  { flag: 'port', path: ['port'], kind: 'portOrName', describe: "app health endpoint port, number or name [default: the container's first port]" },
+  { flag: 'readiness-path', path: ['readinessPath'], kind: 'string', describe: 'app readiness path [default: /readyz]' },
+  { flag: 'liveness-path', path: ['livenessPath'], kind: 'string', describe: 'app liveness path [default: /livez]' },
+  { flag: 'scheme', path: ['scheme'], kind: 'string', describe: 'HTTP | HTTPS [default: HTTP]' },
+  ...(['cpu-request', 'memory-request', 'cpu-limit', 'memory-limit'] as const).map((f): Flag => ({
+    flag: f, path: ['resources', f.replace(/-(\w)/, (_, c: string) => c.toUpperCase())], kind: 'string', describe: `${f.replace('-', ' ')} of the added container`,
+  })),
+  ...(['readiness', 'liveness', 'startup'] as const).flatMap((probe) => TIMING_FIELDS.map(([f, key, kind, d]): Flag => ({
+    flag: `${probe}-${f}`, path: [probe, key], kind, describe: `${probe} probe: ${d}`,
+  }))),
+];
+
+const GROUP = 'Strategy options (see `identity-health explain <strategy>` for which apply):';
+
+/** Adds every strategy flag, grouped, as strings (booleans as booleans) without defaults. */
+export function withStrategyFlags<T>(y: Argv<T>): Argv<T> {
+  for (const f of STRATEGY_FLAGS) {
+    y = y.option(f.flag, { type: f.kind === 'bool' ? 'boolean' : 'string', describe: f.describe, group: GROUP }) as Argv<T>;
+  }
+  return y;
+}
+
+function convert(f: Flag, raw: unknown): unknown {
+  const last = Array.isArray(raw) && f.kind !== 'list' ? raw[raw.length - 1] : raw;
+  switch (f.kind) {
+    case 'bool': return last;
+    case 'list': return ([] as unknown[]).concat(raw).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
+    case 'int': case 'seconds': case 'portOrName':
+      return typeof last === 'string' && /^[0-9]{1,9}$/.test(last) ? Number(last) : last;
+    default: return last;
+  }
+}
+
+/** The option object for `strategy` from parsed argv; `extra` (e.g. onConflict) is merged in. */
+export function strategyOptions(argv: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const f of STRATEGY_FLAGS) {
+    const raw = argv[f.flag];
+    if (raw === undefined) continue;
+    let at = out;
+    for (const k of f.path.slice(0, -1)) at = at[k] ??= {};
+    at[f.path[f.path.length - 1]] = convert(f, raw);
+  }
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Flags that `strategy` takes, by asking the core's own key check one option at a time. */
+export function flagsFor(strategyId: string): string[] {
+  const { getStrategy } = require('../../strategies') as typeof import('../../strategies');
+  const { checkKeys } = require('../../strategies/options') as typeof import('../../strategies/options');
+  const s = getStrategy(strategyId);
+  return STRATEGY_FLAGS.filter((f) => {
+    const probe = f.path.length === 1 ? { [f.path[0]]: undefined } : { [f.path[0]]: { [f.path[1]]: undefined } };
+    try { checkKeys(s.id, probe, s.optionGroups); return true; } catch { return false; }
+  }).map((f) => f.flag);
+}
+
+/** A flag the strategy does not take is a usage error naming the flag (not the option key). */
+export function rejectForeignFlags(strategyId: string, argv: Record<string, unknown>): void {
+  const allowed = new Set(flagsFor(strategyId));
+  const foreign = STRATEGY_FLAGS.filter((f) => argv[f.flag] !== undefined && !allowed.has(f.flag)).map((f) => `--${f.flag}`);
+  if (foreign.length) {
+    throw new UsageError(`${foreign.join(', ')} ${foreign.length > 1 ? 'do' : 'does'} not apply to strategy ${strategyId}; it takes: ${[...allowed].map((f) => `--${f}`).join(' ')}`);
+  }
+}
+
+/** Validates the strategy id with a usage error that lists the ids. */
+export function strategyId(id: unknown): string {
+  const { STRATEGY_IDS } = require('../../strategies/types') as typeof import('../../strategies/types');
+  if (typeof id !== 'string' || !(STRATEGY_IDS as readonly string[]).includes(id)) {
+    throw new UsageError(`unknown strategy ${JSON.stringify(id)}: expected one of ${STRATEGY_IDS.join(', ')} (see identity-health list)`);
+  }
+  return id;
+}
