@@ -23,6 +23,19 @@ export interface TokenSettings {
   readonly azUsername?: string;
 }
 
+/** Azure AD Workload Identity: what the webhook injects, and optionally a real token exchange. */
+export interface WorkloadIdentitySettings {
+  /** AZURE_CLIENT_ID must equal this (the identity the service account is annotated with). */
+  readonly expectClientId?: string;
+  /** Exchange the federated token for an AAD token (client-credentials with a client assertion). */
+  readonly exchange?: { readonly scope: string; readonly timeout: number };
+  /** Port of the migration proxy sidecar, whose /readyz must answer. */
+  readonly proxyPort?: number;
+}
+
+/** Env the workload identity webhook injects into every container of a pod labelled azure.workload.identity/use. */
+export const WORKLOAD_IDENTITY_ENV = ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_AUTHORITY_HOST'] as const;
+
 export interface CheckSettings {
   readonly client: InitClient;
   /** Check NMI's health body first (needs HOST_IP). */
@@ -32,6 +45,8 @@ export interface CheckSettings {
   readonly nmiTimeout: number;
   /** A token request (strategies 4-6); absent for NMI-only checks. */
   readonly token?: TokenSettings;
+  /** Workload identity checks instead of pod identity ones. */
+  readonly workloadIdentity?: WorkloadIdentitySettings;
 }
 
 export interface InitLoopSettings {
@@ -87,16 +102,61 @@ function nmiFunction(s: CheckSettings): string {
 function claimChecks(t: TokenSettings): string[] {
   if (t.expectClaims.length === 0) return [];
   return [
-    // Decode the JWT payload (base64url) without verifying it: the point is which identity
-    // answered, e.g. IMDS with the node's identity when NMI no longer intercepts.
+    // Decode the JWT payload without verifying it: the point is which identity answered,
+    // e.g. IMDS with the node's identity when NMI no longer intercepts.
     `  ih_tok=\${ih_out#*'"access_token":"'}; ih_tok=\${ih_tok%%'"'*}`,
-    '  ih_p=${ih_tok#*.}; ih_p=${ih_p%%.*}',
-    `  ih_p=$(printf '%s' "$ih_p" | tr '_-' '/+')`,
-    '  case $((${#ih_p} % 4)) in 2) ih_p="${ih_p}==" ;; 3) ih_p="${ih_p}=" ;; esac',
-    `  ih_claims=$(printf '%s' "$ih_p" | base64 -d 2>/dev/null) || ih_claims=''`,
+    '  ih_claims_of "$ih_tok"',
     ...t.expectClaims.map(({ claim, value }) =>
       `  case $ih_claims in *${sq(`"${claim}":"${value}"`)}*) ;; *) echo ${sq(`identity-health: token was issued to another identity (expected ${claim} ${value}; is NMI intercepting?)`)}; return 1 ;; esac`),
   ];
+}
+
+/** Decode a JWT's payload (base64url) into $ih_claims; the JWT is in $1. Not a verification. */
+const JWT_CLAIMS = [
+  'ih_claims_of() {',
+  '  ih_p=${1#*.}; ih_p=${ih_p%%.*}',
+  `  ih_p=$(printf '%s' "$ih_p" | tr '_-' '/+')`,
+  '  case $((${#ih_p} % 4)) in 2) ih_p="${ih_p}==" ;; 3) ih_p="${ih_p}=" ;; esac',
+  `  ih_claims=$(printf '%s' "$ih_p" | base64 -d 2>/dev/null) || ih_claims=''`,
+  '}',
+].join('\n');
+
+function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClient): string {
+  const out = [JWT_CLAIMS, 'ih_wi() {'];
+  for (const name of WORKLOAD_IDENTITY_ENV) {
+    out.push(`  [ -n "\${${name}:-}" ] || { echo ${sq(`identity-health: ${name} is not set: the workload identity webhook did not mutate this pod (label azure.workload.identity/use: "true" missing, or the webhook was not running when the pod was created)`)}; return 1; }`);
+  }
+  if (w.expectClientId) {
+    out.push(`  [ "$AZURE_CLIENT_ID" = ${sq(w.expectClientId)} ] || { echo "identity-health: AZURE_CLIENT_ID is $AZURE_CLIENT_ID, expected ${w.expectClientId} (service account annotation azure.workload.identity/client-id)"; return 1; }`);
+  }
+  out.push(
+    `  [ -r "$AZURE_FEDERATED_TOKEN_FILE" ] || { echo "identity-health: federated token file $AZURE_FEDERATED_TOKEN_FILE is missing or unreadable (projected service account token volume)"; return 1; }`,
+    `  ih_jwt=''; read -r ih_jwt < "$AZURE_FEDERATED_TOKEN_FILE" || [ -n "$ih_jwt" ] || { echo "identity-health: federated token file $AZURE_FEDERATED_TOKEN_FILE is empty"; return 1; }`,
+    '  ih_claims_of "$ih_jwt"',
+    `  ih_exp=\${ih_claims#*'"exp":'}; ih_exp=\${ih_exp%%[!0-9]*}`,
+    `  [ -n "$ih_exp" ] || { echo "identity-health: federated token in $AZURE_FEDERATED_TOKEN_FILE has no exp claim (not a JWT?)"; return 1; }`,
+    `  [ "$ih_exp" -gt "$(date +%s)" ] || { echo "identity-health: federated token in $AZURE_FEDERATED_TOKEN_FILE expired at $ih_exp (kubelet stopped refreshing the projected token?)"; return 1; }`,
+    '}',
+  );
+  if (w.proxyPort) {
+    out.push(`ih_proxy() { ih_out=$(ih_get 'http://127.0.0.1:${w.proxyPort}/readyz' 2 2>&1) || { echo "identity-health: workload identity proxy sidecar not ready on port ${w.proxyPort}: $ih_out"; return 1; }; }`);
+  }
+  if (w.exchange) {
+    const form = `client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&grant_type=client_credentials&scope=${encodeURIComponent(w.exchange.scope)}`;
+    const post = client === 'curl'
+      ? `curl -sS --fail --max-time ${w.exchange.timeout} --data "$ih_form" "$ih_url"`
+      : `timeout ${w.exchange.timeout} wget -q -O - --post-data "$ih_form" "$ih_url"`;
+    out.push(
+      'ih_token() {',
+      `  ih_url="\${AZURE_AUTHORITY_HOST%/}/\${AZURE_TENANT_ID}/oauth2/v2.0/token"`,
+      // JWTs and GUIDs are URL-safe; the constant part was encoded when the script was built.
+      `  ih_form="client_id=\${AZURE_CLIENT_ID}&client_assertion=\${ih_jwt}&"${sq(form)}`,
+      `  ih_out=$(${post} 2>&1) || { echo "identity-health: token exchange at $ih_url failed (federated identity credential missing or wrong subject/issuer?): $ih_out"; return 1; }`,
+      `  case $ih_out in *'"access_token":"'?*) ;; *) echo 'identity-health: token exchange answered without an access_token'; return 1 ;; esac`,
+      '}',
+    );
+  }
+  return out.join('\n');
 }
 
 function tokenFunction(t: TokenSettings): string {
@@ -122,14 +182,24 @@ function azFunction(t: TokenSettings): string {
 function checkFunctions(s: CheckSettings, tokenCall: string): string {
   const parts: string[] = [];
   const client: HttpClient = s.client === 'wget' ? 'wget' : 'curl';
-  const tools = s.client === 'wget' ? ['wget', 'timeout'] : s.client === 'az' ? ['az', 'timeout'] : ['curl'];
+  const needsHttp = s.nmi || !!s.token || !!s.workloadIdentity?.exchange || !!s.workloadIdentity?.proxyPort;
+  const tools = !needsHttp ? [] : s.client === 'wget' ? ['wget', 'timeout'] : s.client === 'az' ? ['az', 'timeout'] : ['curl'];
+  // az logs in without showing the token, so only curl/wget checks can verify its claims.
+  const verifyClaims = s.client !== 'az' && !!s.token?.expectClaims.length;
+  if (s.workloadIdentity || verifyClaims) tools.push('base64');
   if (s.client === 'az' && s.nmi) tools.push('curl');
   const hint = s.client === 'az' ? 'use the azure-cli image' : `the check needs sh and ${tools.join(' and ')}: pick client ${s.client === 'curl' ? 'wget' : 'curl'} or an image that has them`;
-  parts.push(requireTools(tools, hint));
-  if (s.nmi || s.client !== 'az') parts.push(httpGet(client));
+  if (tools.length) parts.push(requireTools(tools, hint));
+  if (s.nmi || (s.token && s.client !== 'az') || s.workloadIdentity?.proxyPort) parts.push(httpGet(client));
   if (s.nmi) parts.push(nmiFunction(s));
+  if (verifyClaims) parts.push(JWT_CLAIMS);
   if (s.token) parts.push(s.client === 'az' ? azFunction(s.token) : tokenFunction(s.token));
-  const steps = [s.nmi ? 'ih_nmi' : '', s.token ? tokenCall : ''].filter(Boolean);
+  const w = s.workloadIdentity;
+  if (w) parts.push(workloadIdentityFunctions(w, client));
+  const steps = [
+    s.nmi ? 'ih_nmi' : '', w ? 'ih_wi' : '', w?.proxyPort ? 'ih_proxy' : '',
+    s.token || w?.exchange ? tokenCall : '',
+  ].filter(Boolean);
   if (steps.length === 0) throw new Error('a check needs the NMI check, a token request, or both');
   parts.push(`ih_check() { ${steps.join(' && ')}; }`);
   return parts.join('\n');
@@ -166,7 +236,7 @@ export function initScript(s: CheckSettings, loop: InitLoopSettings): string {
  * identity-assignment window.
  */
 export function probeScript(s: CheckSettings, p: ProbeScriptSettings): string {
-  const cached = s.token ? [
+  const cached = s.token || s.workloadIdentity?.exchange ? [
     'ih_token_cached() {',
     `  if [ -f "$ih_state/token" ] && read -r ih_ts ih_rc < "$ih_state/token" && [ $((ih_now - ih_ts)) -ge 0 ] && [ $((ih_now - ih_ts)) -lt ${p.tokenCacheTtl} ]; then`,
     '    [ "$ih_rc" = 0 ] && return 0',
