@@ -91,9 +91,10 @@ export const SCENARIOS = {
     { at: 100, label: 'token 500', state: { token: 500 } },
     { at: 105, label: 'token ok', state: { token: 'ok' } },
   ]),
-  nmiSlow: scenario('nmi-slow', 'NMI answers after 10 s (beyond the probe timeout) from 30 s to 70 s', 110, { start: 30, end: 70 }, [
+  // Long enough for the restart (by ~52 s), short because every slow probe costs real seconds.
+  nmiSlow: scenario('nmi-slow', 'NMI answers after 10 s (beyond the probe timeout) from 30 s to 60 s', 100, { start: 30, end: 60 }, [
     { at: 30, label: 'NMI slow (10 s)', state: { nmi: 'slow', nmiDelayMs: 10_000 } },
-    { at: 70, label: 'NMI Active', state: { nmi: 'active', nmiDelayMs: 0 } },
+    { at: 60, label: 'NMI Active', state: { nmi: 'active', nmiDelayMs: 0 } },
   ]),
   nodeIdentityStart: scenario('node-identity-start', 'NMI gone when the pod starts, IMDS answers with the node identity; back at 40 s', 90, { start: 0, end: 40 }, [
     { at: 0, label: 'NMI gone', state: { nmi: 'down', ...node } },

@@ -1,0 +1,63 @@
+/**
+ * Targets the defaults must meet in the runner (issue 3): NMI loss -> NotReady within 12 s and
+ * -> restart within 45 s (worst over fault phases) for the runtime strategies; a 5 s burst of
+ * 429 or 500 restarts nothing; init strategies start the app within 5 s of NMI Active; identity
+ * checks make at most 6 token requests per pod per minute; NMI slower than the probe timeout
+ * counts as a fault.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getStrategy } from '../../strategies';
+import { Bed, requireTools, startBed } from '../bed/bed';
+import {
+  failedProbesIn, firstStart, gatedUntil, measureLatency, notReadyAfter, readyAt, requestsPerMinute, restartAfter, restarts,
+  run, SCENARIOS, STRATEGY_IDS, worst,
+} from './model';
+
+const runtimeIds = STRATEGY_IDS.filter((id) => getStrategy(id).placement !== 'init');
+const initIds = STRATEGY_IDS.filter((id) => getStrategy(id).placement === 'init');
+const identityIds = STRATEGY_IDS.filter((id) => getStrategy(id).checks === 'identity');
+
+describe('runtime behaviour with default settings', () => {
+  let bed: Bed;
+  beforeAll(async () => { requireTools(['busybox', 'dash', 'curl', 'ip', 'unshare']); bed = await startBed(); });
+  afterAll(async () => { await bed?.stop(); });
+
+  for (const id of STRATEGY_IDS) {
+    it(`${id}: happy path is Ready and never restarts`, async () => {
+      const r = await run(bed, id, SCENARIOS.happy);
+      expect(readyAt(r, 10)).toBe(true);
+      expect(notReadyAfter(r, 10)).toBeUndefined();
+      expect(restarts(r)).toBe(0);
+      if (getStrategy(id).checks === 'identity' && getStrategy(id).placement !== 'init') {
+        // Load counted at the mock, after start-up.
+        expect(requestsPerMinute(r, 'token', 30)).toBeLessThanOrEqual(6);
+      }
+    });
+  }
+
+  for (const id of runtimeIds) {
+    it(`${id}: NMI loss -> NotReady within 12 s and restart within 45 s, worst over 5 fault phases`, async () => {
+      const l = await measureLatency(bed, id, 5);
+      expect(worst(l.notReady), `NotReady latencies ${l.notReady}`).toBeLessThanOrEqual(12);
+      expect(worst(l.restart), `restart latencies ${l.restart}`).toBeLessThanOrEqual(45);
+    });
+  }
+
+  for (const id of STRATEGY_IDS) {
+    it(`${id}: a 5 s burst of 429 and one of 500 restart nothing`, async () => {
+      const r = await run(bed, id, SCENARIOS.burst);
+      expect(restarts(r)).toBe(0);
+      // The bursts are placed where a token request falls due: identity probes must have seen them.
+      if (identityIds.includes(id) && getStrategy(id).placement !== 'init') expect(failedProbesIn(r, 40, 65)).toBeGreaterThan(0);
+      expect(readyAt(r, SCENARIOS.burst.duration - 1)).toBe(true);
+    });
+  }
+
+  for (const id of initIds) {
+    it(`${id}: the app starts within 5 s of NMI becoming Active`, async () => {
+      const r = await run(bed, id, SCENARIOS.nmiLate);
+      expect(gatedUntil(r, 20)).toBe(true);
+      expect(firstStart(r)! - 20).toBeLessThanOrEqual(5);
+    });
+  }
+});
