@@ -52,6 +52,7 @@ describe('example service, identity check (strategy 6)', () => {
     ['token 403', { token: 403 }, /answered 403.*not bound/],
     ['token 404', { token: 404 }, /answered 404.*no AzureAssignedIdentity/],
     ['token 400', { token: 400 }, /answered 400.*several identities/],
+    ['token 200 without a token', { token: 'bad-body' }, /token response \(200\) carries no access_token/],
     ['token hanging', { token: 'hang' }, /token request: no answer within 2 s/],
     ['token for the node identity', { identity: { appid: '99999999-9999-9999-9999-999999999999' } }, /another identity \(appid 9999.*expected 1111/],
   ])('%s -> not ready, with the reason', async (_name, state, reason) => {
