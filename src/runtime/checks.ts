@@ -102,6 +102,7 @@ export async function checkNmi(options: NmiCheckOptions = {}): Promise<CheckResu
     a = await get(url, {}, options.timeoutMs ?? 1000);
   } catch (e) {
     // NMI on this node is gone, evicted or hung: token requests would bypass or stall on it.
+    if (e instanceof TimeoutError) return fail(`NMI at ${url} did not answer: ${e.message} (NMI hung or overloaded?)`);
     return fail(`NMI at ${url} unreachable: ${describeError(e)} (is the NMI pod on this node running?)`);
   }
   const body = a.body.trim();

@@ -42,7 +42,7 @@ it('the README server example is at most 10 lines of code and answers /readyz, /
     }
     expect(ready, out).toBeDefined();
     expect(ready!.status).toBe(200);
-    expect((await ready!.json()).checks.map((c: { name: string }) => c.name)).toEqual(['nmi', 'identity', 'db']);
+    expect(((await ready!.json()) as any).checks.map((c: { name: string }) => c.name)).toEqual(['nmi', 'identity', 'db']);
     expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('hello\n');
   } finally {

@@ -33,14 +33,14 @@ describe('checkNmi', () => {
     expect(await checkNmi(nmi())).toMatchObject({ ok: false, status: 200, transient: false, reason: expect.stringMatching(/not active \(body: "Not Active"\)/) });
   });
 
-  it('reports refused and hanging NMI as unreachable, bounded by the timeout', async () => {
+  it('reports refused and hanging NMI, bounded by the timeout', async () => {
     await mock.set({ nmi: 'down' });
     expect((await checkNmi(nmi())).reason).toMatch(/unreachable: connect ECONNREFUSED/);
     await mock.set({ nmi: 'hang' });
     const t0 = Date.now();
     const r = await checkNmi(nmi());
     expect(Date.now() - t0).toBeLessThan(1000);
-    expect(r).toMatchObject({ ok: false, transient: false, reason: expect.stringMatching(/no answer within 0.3 s/) });
+    expect(r).toMatchObject({ ok: false, transient: false, reason: expect.stringMatching(/did not answer: no answer within 0.3 s/) });
   });
 
   it('reads HOST_IP from the env and says what to add when it is missing', async () => {
@@ -67,7 +67,7 @@ describe('checkIdentity', () => {
 
   it('builds the URL with object_id or mi_res_id', () => {
     expect(tokenUrl({ objectId: OID })).toBe(`http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F&object_id=${OID}`);
-    expect(tokenUrl({ miResId: '/subscriptions/x/id', imdsEndpoint: 'http://127.0.0.1:1/' })).toContain('127.0.0.1:1/metadata/identity/oauth2/token?').valueOf();
+    expect(tokenUrl({ miResId: '/subscriptions/x/id', imdsEndpoint: 'http://127.0.0.1:1/' })).toMatch(/^http:\/\/127\.0\.0\.1:1\/metadata\/identity\/oauth2\/token\?/);
     expect(tokenUrl({ miResId: '/subscriptions/x/id' })).toContain('mi_res_id=%2Fsubscriptions%2Fx%2Fid');
   });
 
@@ -271,9 +271,9 @@ describe('createHealthHandlers', () => {
       expect(await ready.json()).toMatchObject({ status: 'fail', reason: 'cache: cache refused', checks: [{ name: 'nmi', ok: true }, { name: 'db', ok: true }, { name: 'cache', ok: false }, { name: 'loop', ok: true }] });
       const live = await fetch(`${base}/livez?verbose`);
       expect(live.status).toBe(200);
-      expect((await live.json()).checks.map((c: { name: string }) => c.name)).toEqual(['nmi', 'loop']);
+      expect(((await live.json()) as any).checks.map((c: { name: string }) => c.name)).toEqual(['nmi', 'loop']);
       db = false;
-      expect((await (await fetch(`${base}/readyz`)).json()).checks[1]).toMatchObject({ name: 'db', ok: false, reason: 'db down' });
+      expect(((await (await fetch(`${base}/readyz`)).json()) as any).checks[1]).toMatchObject({ name: 'db', ok: false, reason: 'db down' });
       expect((await fetch(`${base}/other`)).status).toBe(404);
       expect((await fetch(`${base}/readyz`, { method: 'POST' })).status).toBe(404);
       const head = await fetch(`${base}/livez`, { method: 'HEAD' });

@@ -48,7 +48,8 @@ describe('example service, identity check (strategy 6)', () => {
   it.each<[string, MockState, RegExp]>([
     ['NMI Not Active', { nmi: 'not-active' }, /NMI at .* is not active/],
     ['NMI down', { nmi: 'down' }, /NMI at .* unreachable: connect ECONNREFUSED/],
-    ['NMI hanging', { nmi: 'hang' }, /NMI at .* unreachable: no answer within 1 s/],
+    ['NMI hanging', { nmi: 'hang' }, /NMI at .* did not answer: no answer within 1 s \(NMI hung or overloaded\?\)/],
+    ['NMI slower than its 1 s timeout', { nmi: 'slow', nmiDelayMs: 1500 }, /NMI at .* did not answer/],
     ['token 403', { token: 403 }, /answered 403.*not bound/],
     ['token 404', { token: 404 }, /answered 404.*no AzureAssignedIdentity/],
     ['token 400', { token: 400 }, /answered 400.*several identities/],
