@@ -91,7 +91,9 @@ interface Exec { proc: ChildProcess }
 class Sim {
   private offset = 0;
   readonly offsets: Array<{ real: number; offset: number }> = [{ real: Date.now(), offset: 0 }];
-  private timers: Array<{ at: number; seq: number; fn: () => void }> = [];
+  // A timer may return a promise (a mock state change): later timers wait for it, so a command
+  // due at the same moment never sees the state from before the change.
+  private timers: Array<{ at: number; seq: number; fn: () => void | Promise<void> }> = [];
   private seq = 0;
   private wake: () => void = () => {};
   active = 0;
@@ -99,7 +101,7 @@ class Sim {
   constructor(private readonly offsetFile: string) { fs.writeFileSync(offsetFile, '0\n'); }
 
   now(): number { return Date.now() + this.offset; }
-  at(at: number, fn: () => void): void { this.timers.push({ at, seq: this.seq++, fn }); this.wake(); }
+  at(at: number, fn: () => void | Promise<void>): void { this.timers.push({ at, seq: this.seq++, fn }); this.wake(); }
   /** Count an async operation as activity, so time does not jump while it runs. */
   begin(): () => void {
     this.active++;
@@ -132,7 +134,7 @@ class Sim {
       this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
       const next = this.timers[0];
       const now = this.now();
-      if (next && next.at <= now && next.at < end) { this.timers.shift(); next.fn(); continue; }
+      if (next && next.at <= now && next.at < end) { this.timers.shift(); await next.fn(); continue; }
       if (now >= end) break;
       if (this.active === 0) { this.jump(Math.min(next?.at ?? end, end)); continue; }
       const wait = Math.min(next?.at ?? end, end) - now;
@@ -327,12 +329,10 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   };
 
   // ---- scenario steps change the mock on the virtual clock ----
-  let mockError: unknown;
-  const setMock = (state: MockState) => { const end = sim.begin(); o.bed.mock.set(state).then(end, (e) => { mockError = e; end(); }); };
   await o.bed.mock.set({ nmi: 'active', nmiDelayMs: 0, token: 'ok', tokenDelayMs: 0, identity: POD_IDENTITY });
   await o.bed.mock.reset();
   for (const s of o.steps) {
-    sim.at(t0 + s.at * 1000, () => { log({ type: 'fault', label: s.label, state: s.state }); setMock(s.state); });
+    sim.at(t0 + s.at * 1000, async () => { log({ type: 'fault', label: s.label, state: s.state }); await o.bed.mock.set(s.state); });
   }
   sim.at(t0, () => runInit(0));
   const realStart = Date.now();
@@ -345,7 +345,6 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
     server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  if (mockError) throw mockError;
   for (const r of await o.bed.mock.requests()) {
     if (r.at >= realStart) timeline.push({ t: rel(sim.virtualOf(r.at)), type: 'request', kind: r.kind });
   }

@@ -102,6 +102,13 @@ export const SCENARIOS = {
   ]),
 } as const;
 
+/** Gating at start and detection at runtime in one run (for the shell x client matrix). */
+export const LATE_THEN_DIES = scenario('late-then-dies', 'NMI Not Active until 20 s, gone from 50 s', 110, { start: 50, end: 110 }, [
+  { at: 0, label: 'NMI Not Active', state: { nmi: 'not-active', ...node } },
+  { at: 20, label: 'NMI Active', state: { nmi: 'active', ...pod } },
+  { at: 50, label: 'NMI gone', state: { nmi: 'down', ...node } },
+]);
+
 /** NMI loss at a chosen moment, for latency over probe phases. */
 export function nmiLossAt(at: number): Scenario {
   return scenario(`nmi-loss-${at}`, `NMI gone at ${at} s`, at + 60, { start: at, end: at + 60 }, [
@@ -111,10 +118,12 @@ export function nmiLossAt(at: number): Scenario {
 
 export interface Run { readonly strategy: StrategyId; readonly scenario: Scenario; readonly image: Image; readonly options: object; readonly result: RunResult }
 
-export async function run(bed: Bed, strategy: StrategyId, sc: Scenario, o: { options?: object; image?: Image } = {}): Promise<Run> {
+export async function run(bed: Bed, strategy: StrategyId, sc: Scenario, o: { options?: object; image?: Image; withoutHostIp?: boolean } = {}): Promise<Run> {
   const options = o.options ?? {};
   const image = o.image ?? defaultImage(((options as any).client as Client) ?? 'curl');
-  const result = await runPod({ bed, spec: podSpecFor(strategy, options), image, steps: sc.steps, duration: sc.duration, app: appFor(strategy) });
+  const result = await runPod({
+    bed, spec: podSpecFor(strategy, options), image, steps: sc.steps, duration: sc.duration, app: appFor(strategy), withoutHostIp: o.withoutHostIp,
+  });
   return { strategy, scenario: sc, image, options, result };
 }
 
@@ -236,4 +245,35 @@ export function probeSettings(strategy: StrategyId): string {
   const env = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
   const extra = env.IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS ? `; token cache ${env.IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS}s` : '';
   return parts.length ? parts.join('; ') + extra : 'init container only (no probes)';
+}
+
+// ---- NMI gone, IMDS answers with the node's identity: which options catch it ----
+
+export const NODE_IDENTITY_VARIANTS: ReadonlyArray<{ readonly name: string; readonly options: object }> = [
+  { name: 'defaults (checkNmi)', options: {} },
+  { name: 'checkNmi: false', options: { checkNmi: false } },
+  { name: 'checkNmi: false, clientId (verifyIdentity)', options: { checkNmi: false, clientId: POD_IDENTITY.appid } },
+];
+
+export interface NodeIdentityRow { strategy: StrategyId; variant: string; atStart: boolean; atRuntime: boolean }
+
+/** Caught at start: the pod waits until NMI is back. At runtime: NotReady while NMI is gone. */
+export async function observeNodeIdentity(bed: Bed, strategy: StrategyId, variant: typeof NODE_IDENTITY_VARIANTS[number]): Promise<NodeIdentityRow> {
+  const start = await run(bed, strategy, SCENARIOS.nodeIdentityStart, { options: variant.options });
+  const dies = await run(bed, strategy, SCENARIOS.nmiDies, { options: variant.options });
+  const nr = notReadyAfter(dies, SCENARIOS.nmiDies.fault.start);
+  return {
+    strategy, variant: variant.name,
+    atStart: gatedUntil(start, SCENARIOS.nodeIdentityStart.fault.end),
+    atRuntime: nr !== undefined && nr < SCENARIOS.nmiDies.fault.end,
+  };
+}
+
+export function nodeIdentityMarkdown(rows: readonly NodeIdentityRow[]): string {
+  const yn = (b: boolean) => (b ? 'caught' : '**not caught**');
+  return [
+    '| strategy | options | NMI gone at pod start | NMI gone at runtime |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.strategy} | ${r.variant} | ${yn(r.atStart)} | ${getStrategy(r.strategy).placement === 'init' && !r.atRuntime ? 'not checked (init only)' : yn(r.atRuntime)} |`),
+  ].join('\n');
 }

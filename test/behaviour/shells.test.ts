@@ -1,0 +1,97 @@
+/**
+ * The generated commands in every shell x client combination a strategy supports (BusyBox sh and
+ * dash; curl and BusyBox wget), a clear message when the client or HOST_IP is missing, the
+ * token faults the checks must tell apart, and which options catch "NMI gone, IMDS answers with
+ * the node's identity".
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getStrategy } from '../../strategies';
+import { Bed, requireTools, startBed } from '../bed/bed';
+import { Client, image, IMAGES, removeBinDirs, Shell } from '../bed/images';
+import type { TimelineEvent } from '../bed/runner';
+import {
+  gatedUntil, LATE_THEN_DIES, NODE_IDENTITY_VARIANTS, notReadyAfter, observeNodeIdentity, readyAt, restartAfter, run, Scenario,
+  STRATEGY_IDS,
+} from './model';
+
+const execIds = STRATEGY_IDS.filter((id) => getStrategy(id).placement !== 'app');
+const outputs = (tl: TimelineEvent[]) => tl.flatMap((e) => (e.type === 'probe' || e.type === 'init' ? [e.output] : []));
+const brief = (id: string, state: object): Scenario => ({ id, title: id, duration: 3, fault: { start: 0, end: 3 }, steps: [{ at: 0, label: id, state }] });
+
+describe('generated commands in real shells', () => {
+  let bed: Bed;
+  beforeAll(async () => { requireTools(['busybox', 'dash', 'curl', 'ip', 'unshare']); bed = await startBed(); });
+  afterAll(async () => { await bed?.stop(); removeBinDirs(); });
+
+  for (const id of execIds) {
+    for (const img of IMAGES) {
+      it(`${id} with ${img.id} (${img.standsFor}): gated until NMI is Active${getStrategy(id).placement === 'probes' ? ', NotReady and restart when it goes' : ''}`, async () => {
+        const r = await run(bed, id, LATE_THEN_DIES, { image: img, options: { client: img.client } });
+        expect(gatedUntil(r, 20)).toBe(true);
+        expect(readyAt(r, 45)).toBe(true);
+        const out = outputs(r.result.timeline).join('\n');
+        expect(out).toContain('is not active (body: Not Active)');
+        if (getStrategy(id).placement === 'probes') {
+          expect(notReadyAfter(r, 50)).toBeDefined();
+          expect(restartAfter(r, 50)).toBeDefined();
+          expect(out).toContain('unreachable');
+        }
+      });
+    }
+  }
+
+  for (const id of ['nmi-init', 'identity-probes'] as const) {
+    for (const shell of ['busybox', 'dash'] as Shell[]) {
+      for (const client of ['curl', 'wget'] as Client[]) {
+        it(`${id}, ${shell} without ${client}: the message names the missing binary`, async () => {
+          const r = await run(bed, id, brief('no-client', {}), { image: image(shell, 'none'), options: { client } });
+          const out = outputs(r.result.timeline);
+          expect(out.length).toBeGreaterThan(0);
+          expect(out[0]).toContain(`identity-health: ${client} not found in this container`);
+          expect(readyAt(r, 3)).toBe(false);
+        });
+      }
+    }
+  }
+
+  it('without HOST_IP the check says how to set it', async () => {
+    const r = await run(bed, 'nmi-probes', brief('no-host-ip', {}), { withoutHostIp: true });
+    expect(outputs(r.result.timeline)[0]).toContain('HOST_IP is not set (add env HOST_IP from fieldRef status.hostIP)');
+  });
+
+  // Each token fault fails the check with the status in the message, with either client.
+  for (const client of ['curl', 'wget'] as Client[]) {
+    for (const token of [400, 403, 404, 410, 429, 500, 'bad-body'] as const) {
+      it(`identity-probes (${client}): token ${token} fails the check with a reason`, async () => {
+        const r = await run(bed, 'identity-probes', brief(`token-${token}`, { token }), { options: { client } });
+        const out = outputs(r.result.timeline)[0];
+        expect(out).toContain(token === 'bad-body' ? 'token response carries no access_token' : 'identity-health: token request failed');
+        if (token !== 'bad-body') expect(out).toContain(String(token));
+        expect(readyAt(r, 3)).toBe(false);
+      });
+    }
+  }
+});
+
+describe('NMI gone, IMDS answers with the node identity', () => {
+  let bed: Bed;
+  beforeAll(async () => { bed = await startBed(); });
+  afterAll(async () => { await bed?.stop(); });
+
+  // Expected: the NMI check catches it (default); without it, only the identity claim check does.
+  const expected: Record<string, { atStart: boolean; atRuntime: boolean }> = {
+    'defaults (checkNmi)': { atStart: true, atRuntime: true },
+    'checkNmi: false': { atStart: false, atRuntime: false },
+    'checkNmi: false, clientId (verifyIdentity)': { atStart: true, atRuntime: true },
+  };
+  for (const id of STRATEGY_IDS.filter((s) => getStrategy(s).checks === 'identity')) {
+    for (const v of NODE_IDENTITY_VARIANTS) {
+      it(`${id}, ${v.name}`, async () => {
+        const row = await observeNodeIdentity(bed, id, v);
+        const e = expected[v.name];
+        expect(row.atStart).toBe(e.atStart);
+        expect(row.atRuntime).toBe(getStrategy(id).placement === 'init' ? false : e.atRuntime);
+      });
+    }
+  }
+});
