@@ -3,7 +3,7 @@ export { IdentityHealthMixin, applyMixin } from './cdk8s/mixin';
 export * from '../strategies';
 export type {
   CommonOptions, TokenOptions, InitOptions, ProbesOptions, ProbeTimingOptions, AppCheckOptions, TokenCacheOptions,
-  ResourceOptions, DurationLike, ConflictPolicy, HttpClient, InitClient,
+  ResourceOptions, DurationLike, ConflictPolicy, HttpClient, InitClient, WorkloadIdentityOptions,
 } from '../strategies/options';
 export { DEFAULT_IMAGES, DEFAULTS, DEFAULT_TIMINGS } from '../strategies/options';
 export { RUNTIME_ENV } from './runtime/env';

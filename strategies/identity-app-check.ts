@@ -13,6 +13,6 @@ export const identityAppCheck: Strategy<IdentityAppHealthCheckOptions> = {
     'needs the app to use the runtime module (or equivalent code)',
     'IMDS load: one token request per pod per tokenCacheTtl (default 3 per minute)',
   ],
-  optionGroups: ['common', 'token', 'app', 'cache'],
+  optionGroups: ['common', 'podIdentity', 'token', 'app', 'cache'],
   plan(o) { checkKeys(this.id, o, this.optionGroups); return appCheckPlan(this.id, 'identity', o); },
 };

@@ -21,6 +21,6 @@ export const identityInit: Strategy<IdentityInitCheckOptions> = {
     'needs NMI v1.5 or later (older NMI cannot serve init containers)',
     'the az variant pulls a ~700 MB image; curl/wget variants are a few MB',
   ],
-  optionGroups: ['common', 'token', 'init'],
+  optionGroups: ['common', 'podIdentity', 'token', 'init'],
   plan(o) { checkKeys(this.id, o, this.optionGroups); return initPlan(this.id, 'identity', o); },
 };

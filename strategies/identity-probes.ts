@@ -13,6 +13,6 @@ export const identityProbes: Strategy<IdentityProbesOptions> = {
     'IMDS load: one token request per pod per tokenCacheTtl (default 3 per minute)',
     'the app image needs sh and curl (or wget); else onConflict sidecar',
   ],
-  optionGroups: ['common', 'token', 'probes', 'cache'],
+  optionGroups: ['common', 'podIdentity', 'token', 'probes', 'cache'],
   plan(o) { checkKeys(this.id, o, this.optionGroups); return probesPlan(this.id, 'identity', o); },
 };

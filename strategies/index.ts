@@ -4,7 +4,9 @@ import { identityProbes } from './identity-probes';
 import { nmiAppCheck } from './nmi-app-check';
 import { nmiInit } from './nmi-init';
 import { nmiProbes } from './nmi-probes';
-import { Strategy, StrategyId, STRATEGY_IDS } from './types';
+import { AnyStrategyId, Strategy, StrategyId, WorkloadIdentityStrategyId } from './types';
+import { workloadIdentityInit } from './workload-identity-init';
+import { workloadIdentityProbes } from './workload-identity-probes';
 
 export * from './types';
 export type { NmiInitCheckOptions } from './nmi-init';
@@ -13,8 +15,10 @@ export type { NmiAppHealthCheckOptions } from './nmi-app-check';
 export type { IdentityInitCheckOptions } from './identity-init';
 export type { IdentityProbesOptions } from './identity-probes';
 export type { IdentityAppHealthCheckOptions } from './identity-app-check';
+export type { WorkloadIdentityInitCheckOptions } from './workload-identity-init';
+export type { WorkloadIdentityProbesOptions } from './workload-identity-probes';
 
-/** The six strategies, in table order. */
+/** The six pod identity strategies, in table order. */
 export const STRATEGIES: Readonly<Record<StrategyId, Strategy>> = {
   'nmi-init': nmiInit,
   'nmi-probes': nmiProbes,
@@ -24,9 +28,17 @@ export const STRATEGIES: Readonly<Record<StrategyId, Strategy>> = {
   'identity-app-check': identityAppCheck,
 };
 
+/** The Azure AD Workload Identity strategies. */
+export const WORKLOAD_IDENTITY_STRATEGIES: Readonly<Record<WorkloadIdentityStrategyId, Strategy>> = {
+  'workload-identity-init': workloadIdentityInit,
+  'workload-identity-probes': workloadIdentityProbes,
+};
+
+const ALL: Readonly<Record<AnyStrategyId, Strategy>> = { ...STRATEGIES, ...WORKLOAD_IDENTITY_STRATEGIES };
+
 export function getStrategy(id: string): Strategy {
-  if (!(STRATEGY_IDS as readonly string[]).includes(id)) {
-    throw new Error(`unknown strategy "${id}": expected one of ${STRATEGY_IDS.join(', ')}`);
+  if (!(id in ALL)) {
+    throw new Error(`unknown strategy "${id}": expected one of ${Object.keys(ALL).join(', ')}`);
   }
-  return STRATEGIES[id as StrategyId];
+  return ALL[id as AnyStrategyId];
 }

@@ -13,6 +13,6 @@ export const nmiAppCheck: Strategy<NmiAppHealthCheckOptions> = {
     'needs the app to use the runtime module (or equivalent code)',
     'no shell or HTTP client needed in the image',
   ],
-  optionGroups: ['common', 'app'],
+  optionGroups: ['common', 'podIdentity', 'app'],
   plan(o) { checkKeys(this.id, o, this.optionGroups); return appCheckPlan(this.id, 'nmi', o); },
 };

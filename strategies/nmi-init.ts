@@ -13,6 +13,6 @@ export const nmiInit: Strategy<NmiInitCheckOptions> = {
     'nothing at runtime: NMI evicted on scale-down goes unnoticed',
     'an Active NMI says nothing about the binding or the identity itself',
   ],
-  optionGroups: ['common', 'init'],
+  optionGroups: ['common', 'podIdentity', 'init'],
   plan(o) { checkKeys(this.id, o, this.optionGroups); return initPlan(this.id, 'nmi', o); },
 };

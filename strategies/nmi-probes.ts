@@ -13,6 +13,6 @@ export const nmiProbes: Strategy<NmiProbesOptions> = {
     'the app image needs sh and curl (or wget); else onConflict sidecar or an init strategy',
     'no token request: a missing binding or deleted identity is not seen',
   ],
-  optionGroups: ['common', 'probes'],
+  optionGroups: ['common', 'podIdentity', 'probes'],
   plan(o) { checkKeys(this.id, o, this.optionGroups); return probesPlan(this.id, 'nmi', o); },
 };

@@ -3,7 +3,7 @@
  * composes (init container, exec probes, app health endpoint). One place, so a strategy file
  * only says which pieces it uses.
  */
-import { buildTokenUrl, CheckSettings, HttpClient, initScript, InitClient, probeScript, SIDECAR_IDLE_SCRIPT, STATE_DIR, TokenSettings } from '../src/checks/scripts';
+import { buildTokenUrl, CheckSettings, HttpClient, initScript, InitClient, probeScript, SIDECAR_IDLE_SCRIPT, STATE_DIR, TokenSettings, WorkloadIdentitySettings } from '../src/checks/scripts';
 import * as v from '../src/checks/validate';
 import { DurationLike } from '../src/checks/validate';
 import { ConflictPolicy, CONFLICT_POLICIES, InputError, Plan } from '../src/pod-template/apply';
@@ -15,6 +15,29 @@ import type { Container, EnvVar, Probe, ProbeKind } from '../src/pod-template/ty
 import { RUNTIME_ENV } from '../src/runtime/env';
 
 export type { DurationLike, ConflictPolicy, HttpClient, InitClient };
+
+/** Options of the Azure AD Workload Identity strategies (7-9). */
+export interface WorkloadIdentityOptions {
+  /**
+   * Client id of the identity: AZURE_CLIENT_ID must equal it, and ServiceAccounts the mixin is
+   * applied to get the annotation azure.workload.identity/client-id. @default not checked
+   */
+  readonly clientId?: string;
+  /**
+   * Exchange the federated token for an AAD token at $AZURE_AUTHORITY_HOST$AZURE_TENANT_ID
+   * (catches a missing federated identity credential). In probes this makes readiness and
+   * liveness depend on AAD being reachable. @default true in an init container, false in probes
+   */
+  readonly exchange?: boolean;
+  /** Scope of the exchanged token. @default 'https://management.azure.com/.default' */
+  readonly scope?: string;
+  /** Upper bound for the exchange request. @default 10 seconds (init), 4 seconds (probes) */
+  readonly requestTimeout?: DurationLike;
+  /** Also require the migration proxy sidecar (annotation azure.workload.identity/inject-proxy-sidecar) to be ready on this port; true means 8000. @default false */
+  readonly proxySidecar?: boolean | number;
+  /** Set the pod label azure.workload.identity/use: "true" that makes the webhook mutate the pod. @default true */
+  readonly useLabel?: boolean;
+}
 
 /** Options every strategy takes. */
 export interface CommonOptions {
@@ -142,11 +165,13 @@ export const DEFAULTS = {
 // ---- option-key checking: a typo must not silently fall back to a default ----
 
 const KEYS = {
-  common: ['nmiPort', 'nmiTimeout', 'containers', 'podIdentityBinding', 'onConflict'],
+  common: ['containers', 'onConflict'],
+  podIdentity: ['nmiPort', 'nmiTimeout', 'podIdentityBinding'],
   token: ['resource', 'clientId', 'objectId', 'miResId', 'apiVersion', 'verifyIdentity', 'checkNmi', 'requestTimeout'],
   init: ['client', 'image', 'interval', 'deadline', 'resources'],
   probes: ['client', 'readiness', 'liveness', 'startup', 'startupGrace', 'sidecarImage', 'resources'],
   cache: ['tokenCacheTtl'],
+  wi: ['clientId', 'exchange', 'scope', 'requestTimeout', 'proxySidecar', 'useLabel'],
   app: ['port', 'readinessPath', 'livenessPath', 'scheme', 'readiness', 'liveness', 'startup', 'startupGrace'],
 } as const;
 export type OptionGroup = keyof typeof KEYS;
@@ -223,33 +248,62 @@ function resolveTiming(name: 'readiness' | 'liveness' | 'startup', o: ProbeTimin
   };
 }
 
-/** The check a strategy runs: NMI only, or the full identity check. */
-export type CheckKind = 'nmi' | 'identity';
+/** The check a strategy runs: NMI only, the full pod identity check, or workload identity. */
+export type CheckKind = 'nmi' | 'identity' | 'workload-identity';
 
-function checkSettings(kind: CheckKind, c: Common, client: InitClient, token: (TokenSettings & { checkNmi: boolean }) | undefined): CheckSettings {
+type AnyCheckOptions = CommonOptions & TokenOptions & WorkloadIdentityOptions;
+
+function resolveWorkloadIdentity(o: WorkloadIdentityOptions, defaultTimeout: number, defaultExchange: boolean): WorkloadIdentitySettings {
+  const proxy = o.proxySidecar === true ? 8000 : o.proxySidecar === false || o.proxySidecar === undefined ? undefined : v.port('proxySidecar', o.proxySidecar);
   return {
-    client,
-    nmi: kind === 'nmi' || token!.checkNmi,
-    nmiPort: c.nmiPort,
-    nmiTimeout: c.nmiTimeout,
-    token: kind === 'identity' ? token : undefined,
+    expectClientId: o.clientId !== undefined ? v.guid('clientId', o.clientId) : undefined,
+    exchange: (o.exchange ?? defaultExchange) ? {
+      scope: v.resource('scope', o.scope ?? 'https://management.azure.com/.default'),
+      timeout: v.seconds('requestTimeout', o.requestTimeout ?? defaultTimeout, 1, 300),
+    } : undefined,
+    proxyPort: proxy,
   };
+}
+
+/** What the check does, validated; `placement` picks the defaults that suit init containers or probes. */
+function checkSettings(kind: CheckKind, c: Common, client: InitClient, o: AnyCheckOptions, placement: 'init' | 'probes'): CheckSettings {
+  const base = { client, nmiPort: c.nmiPort, nmiTimeout: c.nmiTimeout };
+  if (kind === 'nmi') return { ...base, nmi: true };
+  if (kind === 'identity') {
+    const token = resolveToken(o, placement === 'init' ? DEFAULTS.initRequestTimeout : DEFAULTS.probeRequestTimeout);
+    return { ...base, nmi: token.checkNmi, token };
+  }
+  return { ...base, nmi: false, workloadIdentity: resolveWorkloadIdentity(o, placement === 'init' ? 10 : DEFAULTS.probeRequestTimeout, placement === 'init') };
+}
+
+/** Pod labels and ServiceAccount annotations a strategy sets. */
+function identityMetadata(kind: CheckKind, c: Common, o: WorkloadIdentityOptions): Pick<Plan, 'podLabels' | 'serviceAccountAnnotations'> {
+  if (kind !== 'workload-identity') return { podLabels: c.podLabels, serviceAccountAnnotations: {} };
+  return {
+    podLabels: { ...c.podLabels, ...(o.useLabel ?? true ? { 'azure.workload.identity/use': 'true' } : {}) },
+    serviceAccountAnnotations: o.clientId !== undefined ? { 'azure.workload.identity/client-id': v.guid('clientId', o.clientId) } : {},
+  };
+}
+
+/** Seconds the check itself may take at most (the exec probe's timeoutSeconds must exceed it). */
+function checkBound(s: CheckSettings): number {
+  const w = s.workloadIdentity;
+  return (s.nmi ? s.nmiTimeout : 0) + (s.token?.timeout ?? 0) + (w?.exchange?.timeout ?? 0) + (w?.proxyPort ? 2 : 0) + (w ? 1 : 0);
 }
 
 function imageFor(option: string, image: string | undefined, client: InitClient): string {
   return v.image(option, image ?? DEFAULT_IMAGES[client]);
 }
 
-function basePlan(strategy: string, c: Common): Omit<Plan, 'initContainers' | 'volumes' | 'target' | 'sidecar'> {
-  return { strategy, podLabels: c.podLabels, containers: c.containers, onConflict: c.onConflict };
+function basePlan(strategy: string, kind: CheckKind, c: Common, o: AnyCheckOptions): Omit<Plan, 'initContainers' | 'volumes' | 'target' | 'sidecar'> {
+  return { strategy, containers: c.containers, onConflict: c.onConflict, ...identityMetadata(kind, c, o) };
 }
 
 /** Strategies 1 and 4: a hardened init container that waits for the check to pass. */
-export function initPlan(strategy: string, kind: CheckKind, o: CommonOptions & TokenOptions & Omit<InitOptions, 'client'> & { client?: InitClient }): Plan {
+export function initPlan(strategy: string, kind: CheckKind, o: AnyCheckOptions & Omit<InitOptions, 'client'> & { client?: InitClient }): Plan {
   const c = resolveCommon(o);
   const client = v.oneOf<InitClient>('client', o.client ?? 'curl', kind === 'identity' ? ['curl', 'wget', 'az'] : ['curl', 'wget']);
-  const token = kind === 'identity' ? resolveToken(o, DEFAULTS.initRequestTimeout) : undefined;
-  const check = checkSettings(kind, c, client, token);
+  const check = checkSettings(kind, c, client, o, 'init');
   const script = initScript(check, {
     interval: v.seconds('interval', o.interval ?? DEFAULTS.interval, 1, 600),
     deadline: v.seconds('deadline', o.deadline ?? DEFAULTS.deadline, 1, 86400),
@@ -269,16 +323,15 @@ export function initPlan(strategy: string, kind: CheckKind, o: CommonOptions & T
     script, env, volumeMounts: mounts,
     resources: resolveResources(o.resources, client === 'az' ? AZ : SMALL),
   });
-  return { ...basePlan(strategy, c), initContainers: [container], volumes, target: { env: [], volumeMounts: [], probes: {} } };
+  return { ...basePlan(strategy, kind, c, o), initContainers: [container], volumes, target: { env: [], volumeMounts: [], probes: {} } };
 }
 
 /** Strategies 2 and 5: exec readiness, liveness and startup probes in the app container (or a sidecar). */
-export function probesPlan(strategy: string, kind: CheckKind, o: CommonOptions & TokenOptions & ProbesOptions & TokenCacheOptions): Plan {
+export function probesPlan(strategy: string, kind: CheckKind, o: AnyCheckOptions & ProbesOptions & TokenCacheOptions): Plan {
   const c = resolveCommon(o);
   const client = v.oneOf<HttpClient>('client', o.client ?? 'curl', ['curl', 'wget']);
-  const token = kind === 'identity' ? resolveToken(o, DEFAULTS.probeRequestTimeout) : undefined;
-  const check = checkSettings(kind, c, client, token);
-  const bound = (check.nmi ? c.nmiTimeout : 0) + (check.token?.timeout ?? 0);
+  const check = checkSettings(kind, c, client, o, 'probes');
+  const bound = checkBound(check);
   const script = probeScript(check, {
     tokenCacheTtl: v.seconds('tokenCacheTtl', o.tokenCacheTtl ?? DEFAULTS.tokenCacheTtl, 0, 3600),
     startupGrace: v.seconds('startupGrace', o.startupGrace ?? DEFAULTS.startupGrace, 0, 3600),
@@ -296,7 +349,7 @@ export function probesPlan(strategy: string, kind: CheckKind, o: CommonOptions &
     resources: resolveResources(o.resources, SMALL),
   });
   return {
-    ...basePlan(strategy, c),
+    ...basePlan(strategy, kind, c, o),
     initContainers: [],
     volumes: [emptyDirVolume(STATE_VOLUME)],
     target: { env, volumeMounts: [STATE_MOUNT], probes },
@@ -344,7 +397,7 @@ export function appCheckPlan(strategy: string, kind: CheckKind, o: CommonOptions
     startupProbe: httpGetProbe(ready, p, scheme, resolveTiming('startup', o.startup, bound)),
   });
   return {
-    ...basePlan(strategy, c),
+    ...basePlan(strategy, kind, c, o),
     initContainers: [],
     volumes: [],
     // The port defaults to the target container's first port, known only per workload.

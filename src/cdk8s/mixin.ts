@@ -33,9 +33,14 @@ export abstract class IdentityHealthMixin implements IMixin {
     Object.defineProperty(this, MIXIN_BRAND, { value: true });
   }
 
-  /** Workload ApiObjects (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod). */
+  /**
+   * Workload ApiObjects (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod), and
+   * ServiceAccounts where the strategy annotates them (workload identity with a clientId).
+   */
   public supports(construct: IConstruct): boolean {
-    return ApiObject.isApiObject(construct) && (WORKLOAD_KINDS as readonly string[]).includes(construct.kind);
+    if (!ApiObject.isApiObject(construct)) return false;
+    if (construct.kind === 'ServiceAccount') return Object.keys(this.plan.serviceAccountAnnotations).length > 0;
+    return (WORKLOAD_KINDS as readonly string[]).includes(construct.kind);
   }
 
   public applyTo(construct: IConstruct): void {

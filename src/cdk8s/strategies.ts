@@ -3,6 +3,7 @@ import type { IConstruct } from 'constructs';
 import {
   IdentityAppHealthCheckOptions, IdentityInitCheckOptions, IdentityProbesOptions,
   NmiAppHealthCheckOptions, NmiInitCheckOptions, NmiProbesOptions, STRATEGIES,
+  WORKLOAD_IDENTITY_STRATEGIES, WorkloadIdentityInitCheckOptions, WorkloadIdentityProbesOptions,
 } from '../../strategies';
 import { applyMixin, IdentityHealthMixin } from './mixin';
 
@@ -31,6 +32,15 @@ export class IdentityAppHealthCheck extends IdentityHealthMixin {
   constructor(options: IdentityAppHealthCheckOptions = {}) { super(STRATEGIES['identity-app-check'], options); }
 }
 
+/** Strategy 7 (Azure AD Workload Identity): init container waits for the webhook env, a valid token file and (by default) a token exchange. */
+export class WorkloadIdentityInitCheck extends IdentityHealthMixin {
+  constructor(options: WorkloadIdentityInitCheckOptions = {}) { super(WORKLOAD_IDENTITY_STRATEGIES['workload-identity-init'], options); }
+}
+/** Strategy 8 (Azure AD Workload Identity): exec probes check the webhook env and token file (exchange optional). */
+export class WorkloadIdentityProbes extends IdentityHealthMixin {
+  constructor(options: WorkloadIdentityProbesOptions = {}) { super(WORKLOAD_IDENTITY_STRATEGIES['workload-identity-probes'], options); }
+}
+
 /** Applies strategy 1 to every workload in `target` (a workload, an ApiObject or a whole chart); returns `target`. */
 export const withNmiInitCheck = <T extends IConstruct>(target: T, options: NmiInitCheckOptions = {}): T => applyMixin(target, new NmiInitCheck(options));
 /** Applies strategy 2 to every workload in `target`; returns `target`. */
@@ -43,3 +53,7 @@ export const withIdentityInitCheck = <T extends IConstruct>(target: T, options: 
 export const withIdentityProbes = <T extends IConstruct>(target: T, options: IdentityProbesOptions = {}): T => applyMixin(target, new IdentityProbes(options));
 /** Applies strategy 6 to every workload in `target`; returns `target`. */
 export const withIdentityAppHealthCheck = <T extends IConstruct>(target: T, options: IdentityAppHealthCheckOptions = {}): T => applyMixin(target, new IdentityAppHealthCheck(options));
+/** Applies strategy 7 to every workload (and, with clientId, ServiceAccount) in `target`; returns `target`. */
+export const withWorkloadIdentityInitCheck = <T extends IConstruct>(target: T, options: WorkloadIdentityInitCheckOptions = {}): T => applyMixin(target, new WorkloadIdentityInitCheck(options));
+/** Applies strategy 8 to every workload (and, with clientId, ServiceAccount) in `target`; returns `target`. */
+export const withWorkloadIdentityProbes = <T extends IConstruct>(target: T, options: WorkloadIdentityProbesOptions = {}): T => applyMixin(target, new WorkloadIdentityProbes(options));

@@ -217,6 +217,7 @@ export function initScript(s: CheckSettings, loop: InitLoopSettings): string {
     'while :; do',
     '  ih_try=$((ih_try + 1))',
     '  if ih_msg=$(ih_check 2>&1); then echo "identity-health: try $ih_try: identity stack ready"; exit 0; fi',
+    '  ih_msg=${ih_msg#identity-health: }',
     '  echo "identity-health: try $ih_try: $ih_msg"',
     `  if [ $(($(date +%s) - ih_start)) -ge ${loop.deadline} ]; then`,
     `    echo "identity-health: giving up after ${loop.deadline}s and $ih_try tries; last error: $ih_msg" >&2`,

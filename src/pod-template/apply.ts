@@ -17,6 +17,8 @@ export interface Plan {
   readonly initContainers: readonly Container[];
   readonly volumes: readonly Volume[];
   readonly podLabels: Readonly<Record<string, string>>;
+  /** Annotations for ServiceAccount objects the plan is applied to (workload identity client id). */
+  readonly serviceAccountAnnotations: Readonly<Record<string, string>>;
   /** Added to each target container. */
   readonly target: {
     readonly env: readonly EnvVar[];
@@ -180,6 +182,7 @@ function placeInitContainers(spec: PodSpec, add: readonly Container[]): number {
  * workload is left exactly as it was.
  */
 export function applyPlanInPlace(doc: KubeObject, plan: Plan): Omit<ApplyResult, 'doc'> {
+  if (doc.kind === 'ServiceAccount' && Object.keys(plan.serviceAccountAnnotations).length) return annotateServiceAccount(doc, plan);
   const tpl = podTemplateOf(doc);
   if (!tpl) return { outcome: 'not-workload', messages: [] };
   const name = workloadName(doc);
@@ -226,6 +229,22 @@ export function applyPlanInPlace(doc: KubeObject, plan: Plan): Omit<ApplyResult,
   }
   if (changes === 0) return { outcome: 'unchanged', messages: [] };
   return { outcome: 'applied', messages: useSidecar ? [`${name}: probes conflict, check runs in sidecar "${SIDECAR_NAME}"`] : [] };
+}
+
+function annotateServiceAccount(doc: KubeObject, plan: Plan): Omit<ApplyResult, 'doc'> {
+  const name = `ServiceAccount ${doc.metadata?.namespace ? `${doc.metadata.namespace}/` : ''}${doc.metadata?.name ?? '<unnamed>'}`;
+  const have = doc.metadata?.annotations ?? {};
+  const clash = Object.entries(plan.serviceAccountAnnotations).filter(([k, v]) => k in have && have[k] !== v);
+  if (clash.length) {
+    const conflicts = clash.map(([k, v]) => ({ text: `annotation ${k}="${have[k]}" differs from "${v}"`, probe: false }));
+    if (plan.onConflict === 'skip') return { outcome: 'skipped', messages: [`skipped ${name}: ${conflicts.map((c) => c.text).join('; ')}`] };
+    throw new ConflictError(name, conflicts, false);
+  }
+  const missing = Object.entries(plan.serviceAccountAnnotations).filter(([k]) => !(k in have));
+  if (!missing.length) return { outcome: 'unchanged', messages: [] };
+  const annotations = ((doc.metadata ??= {}).annotations ??= {});
+  for (const [k, v] of missing) annotations[k] = v;
+  return { outcome: 'applied', messages: [] };
 }
 
 /** Apply `plan` to `input`; returns a new object, or `input` itself when nothing changes. */

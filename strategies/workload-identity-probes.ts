@@ -1,0 +1,18 @@
+import { checkKeys, CommonOptions, probesPlan, ProbesOptions, TokenCacheOptions, WorkloadIdentityOptions } from './options';
+import type { Strategy } from './types';
+
+/** Strategy 8: exec probes check the workload identity env and token file every period (exchange optional, cached). */
+export interface WorkloadIdentityProbesOptions extends Omit<CommonOptions, 'nmiPort' | 'nmiTimeout' | 'podIdentityBinding'>, WorkloadIdentityOptions, ProbesOptions, TokenCacheOptions {}
+
+export const workloadIdentityProbes: Strategy<WorkloadIdentityProbesOptions> = {
+  id: 'workload-identity-probes', number: 8, checks: 'workload-identity', placement: 'probes',
+  summary: 'exec probes check the workload identity env and token file (and optionally a cached exchange)',
+  claims: { startGated: 'yes', runtime: 'yes', otherFaults: 'yes' },
+  tradeOffs: [
+    'sees an expired or unreadable token file and a proxy sidecar that is not ready',
+    'with exchange: a missing federated credential too, but readiness then depends on AAD being reachable',
+    'the app image needs sh (and curl or wget with exchange or proxySidecar); else onConflict sidecar',
+  ],
+  optionGroups: ['common', 'wi', 'probes', 'cache'],
+  plan(o) { checkKeys(this.id, o, this.optionGroups); return probesPlan(this.id, 'workload-identity', o); },
+};
