@@ -199,7 +199,7 @@ export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
   }
 
   const valid = parts.filter((p) => !(p as any).void);
-  const strategies = dedupe(valid.map(strategyOf).filter((s): s is StrategyId => !!s)).sort((a, b) => STRATEGIES[a].number - STRATEGIES[b].number);
+  const strategies = dedupe(valid.map(strategyOf).filter((s): s is StrategyId => !!s)).sort((a, b) => STRATEGY_IDS.indexOf(a) - STRATEGY_IDS.indexOf(b));
   for (const id of annotated) {
     if (!(STRATEGY_IDS as readonly string[]).includes(id)) {
       defects.push({ code: 'annotation-unknown', severity: 'warning', where: STRATEGIES_ANNOTATION, message: `lists unknown strategy "${id}"` });

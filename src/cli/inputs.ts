@@ -5,16 +5,21 @@ import { UsageError } from './errors';
 import type { Parsed } from './yaml-io';
 
 export interface GlobalArgs { output?: 'yaml' | 'json'; quiet?: boolean; color?: boolean }
-export interface InputArgs extends GlobalArgs { paths?: string[]; kind?: string[]; name?: string[]; selector?: string[]; 'max-input-mb'?: number }
+export interface InputArgs extends GlobalArgs { paths?: string[]; kind?: string | string[]; name?: string | string[]; selector?: string | string[]; 'max-input-mb'?: number }
+
+/** Repeatable flags are not yargs arrays (an array flag would swallow the paths after it): one value or several. */
+export function values(x: unknown): string[] {
+  return x === undefined ? [] : ([] as unknown[]).concat(x).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+}
 
 const GROUP = 'Input and selection:';
 
 export function withInputs<T>(y: Argv<T>): Argv<T & InputArgs> {
   return y
     .positional('paths', { type: 'string', array: true, describe: 'files, directories (recursively *.yaml|*.yml) or - for stdin [default: stdin when piped]' })
-    .option('kind', { type: 'string', array: true, group: GROUP, describe: 'only these workload kinds (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod)' })
-    .option('name', { type: 'string', array: true, group: GROUP, describe: 'only workloads with these names (* wildcards)' })
-    .option('selector', { alias: 'l', type: 'string', array: true, group: GROUP, describe: 'only workloads whose labels match, as kubectl: k=v, k!=v, k, !k (comma = and)' })
+    .option('kind', { type: 'string', group: GROUP, describe: 'only these workload kinds (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod)' })
+    .option('name', { type: 'string', group: GROUP, describe: 'only workloads with these names (* wildcards; comma-separated or repeated)' })
+    .option('selector', { alias: 'l', type: 'string', group: GROUP, describe: 'only workloads whose labels match, as kubectl: k=v, k!=v, k, !k (comma = and)' })
     .option('max-input-mb', { type: 'number', default: 32, group: GROUP, describe: 'refuse inputs larger than this (MB)' }) as unknown as Argv<T & InputArgs>;
 }
 
@@ -31,10 +36,10 @@ function glob(pattern: string): RegExp {
 
 /** A predicate over workloads from --kind, --name and --selector. */
 export function workloadFilter(a: InputArgs): (doc: KubeObject) => boolean {
-  const kinds = a.kind?.flatMap((k) => String(k).split(',')).map((k) => k.trim().toLowerCase());
-  const names = a.name?.flatMap((n) => String(n).split(',')).map(glob);
-  const reqs = (a.selector ?? []).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean).map((s) => {
-    const m = /^(!?)([A-Za-z0-9./_-]+)(?:(!=|==|=)(.*))?$/.exec(s);
+  const kinds = a.kind === undefined ? undefined : values(a.kind).map((k) => k.toLowerCase());
+  const names = a.name === undefined ? undefined : values(a.name).map(glob);
+  const reqs = values(a.selector).map((s) => {
+    const m = /^(!?)([A-Za-z0-9./_-]+)(?:(!=|==|=)([A-Za-z0-9._-]*))?$/.exec(s);
     if (!m || (m[1] && m[3])) throw new UsageError(`invalid --selector "${s}": expected k=v, k!=v, k or !k`);
     const [, not, key, op, value] = m;
     return (labels: Record<string, string>) => (op === '!=' ? labels[key] !== value : op ? labels[key] === value : not ? !(key in labels) : key in labels);
@@ -46,7 +51,7 @@ export function workloadFilter(a: InputArgs): (doc: KubeObject) => boolean {
 }
 
 export function hasFilters(a: InputArgs): boolean {
-  return !!(a.kind?.length || a.name?.length || a.selector?.length);
+  return values(a.kind).length + values(a.name).length + values(a.selector).length > 0;
 }
 
 /** 1-based line of document `i` in its source, for messages. */

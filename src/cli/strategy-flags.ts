@@ -105,11 +105,37 @@ export function rejectForeignFlags(strategyId: string, argv: Record<string, unkn
   }
 }
 
-/** Validates the strategy id with a usage error that lists the ids. */
+/** Validates the strategy id (any id the core registers) with a usage error that lists them. */
 export function strategyId(id: unknown): string {
-  const { STRATEGY_IDS } = require('../../strategies/types') as typeof import('../../strategies/types');
-  if (typeof id !== 'string' || !(STRATEGY_IDS as readonly string[]).includes(id)) {
-    throw new UsageError(`unknown strategy ${JSON.stringify(id)}: expected one of ${STRATEGY_IDS.join(', ')} (see identity-health list)`);
+  const { getStrategy } = require('../../strategies') as typeof import('../../strategies');
+  try {
+    return getStrategy(String(id)).id;
+  } catch (e: any) {
+    throw new UsageError(`${e.message} (see identity-health list)`);
   }
-  return id;
+}
+
+/** Core messages speak of option keys (`option port`, `onConflict 'skip'`); on the command line they are flags. */
+export function flagWording(message: string): string {
+  const flagOf = (key: string) => STRATEGY_FLAGS.find((f) => f.path.join('.') === key)?.flag;
+  return message
+    .replace(/onConflict '(\w+)'/g, '--on-conflict $1')
+    .replace(/\boption (\w+)/g, (m, k: string) => (flagOf(k) ? `--${flagOf(k)}` : m));
+}
+
+/** The validated plan for `strategyId` from the flags; an OptionError keeps the core's message and names the flag. */
+export function planFromFlags(id: string, argv: Record<string, unknown>, extra: Record<string, unknown> = {}): { plan: import('../pod-template/apply').Plan; options: Record<string, any> } {
+  rejectForeignFlags(id, argv);
+  const options = strategyOptions(argv, extra);
+  const { planFor } = require('../transform') as typeof import('../transform');
+  try {
+    return { plan: planFor(id, options), options };
+  } catch (e: any) {
+    if (e?.name === 'OptionError') {
+      const flag = STRATEGY_FLAGS.find((f) => e.option === f.path.join('.') || e.option === f.path[0] || String(e.option).startsWith(`${f.path.join('.')}[`));
+      const extraFlag = e.option === 'onConflict' ? 'on-conflict' : undefined;
+      if (flag || extraFlag) e.message += ` (flag --${flag?.flag ?? extraFlag})`;
+    }
+    throw e;
+  }
 }

@@ -18,8 +18,10 @@ export interface Parsed { readonly source: Source; readonly docs: YAML.Document.
 
 export const DEFAULT_MAX_MB = 32;
 
-function tooBig(name: string, bytes: number, maxMb: number): UsageError {
-  return new UsageError(`${name}: input is ${(bytes / 2 ** 20).toFixed(1)} MB, above the limit of ${maxMb} MB (raise it with --max-input-mb)`);
+/** `bytes` undefined: a stream cut off at the limit, whose size is unknown. */
+function tooBig(name: string, bytes: number | undefined, maxMb: number): UsageError {
+  const size = bytes === undefined ? `more than ${maxMb} MB` : `${(bytes / 2 ** 20).toFixed(1)} MB`;
+  return new UsageError(`${name}: input is ${size}, above the limit of ${maxMb} MB (raise it with --max-input-mb)`);
 }
 
 function listYaml(dir: string, out: string[]): void {
@@ -43,7 +45,7 @@ function readStdin(maxMb: number): string {
     }
     if (n === 0) break;
     total += n;
-    if (total > maxMb * 2 ** 20) throw tooBig('<stdin>', total, maxMb);
+    if (total > maxMb * 2 ** 20) throw tooBig('<stdin>', undefined, maxMb);
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
   return Buffer.concat(chunks).toString('utf8');

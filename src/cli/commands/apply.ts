@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import { hasFilters, InputArgs, inputPaths, lineOf, withInputs, workloadFilter } from '../inputs';
-import { rejectForeignFlags, strategyId, strategyOptions, withStrategyFlags } from '../strategy-flags';
+import { flagWording, planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
 
 interface Args extends InputArgs { strategy: string; 'on-conflict'?: string; 'in-place'?: boolean; diff?: boolean; [k: string]: unknown }
 
@@ -24,14 +24,12 @@ export function builder(y: Argv): Argv<Args> {
 }
 
 export async function handler(a: Args): Promise<void> {
-  const { planFor } = require('../../transform') as typeof import('../../transform');
   const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
   const { isWorkload } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
   const io = require('../yaml-io') as typeof import('../yaml-io');
 
   const id = strategyId(a.strategy);
-  rejectForeignFlags(id, a);
-  const plan = planFor(id, strategyOptions(a, { onConflict: a['on-conflict'] }));
+  const { plan } = planFromFlags(id, a, { onConflict: a['on-conflict'] });
   const paths = inputPaths(a);
   if (a['in-place'] && paths.includes('-')) throw new UsageError('--in-place cannot write to stdin; drop - or --in-place');
 
@@ -39,7 +37,7 @@ export async function handler(a: Args): Promise<void> {
   const errors: string[] = [];
   const skipped: string[] = [];
   const notes: string[] = [];
-  let applied = 0, unchanged = 0, matched = 0;
+  let applied = 0, unchanged = 0, matched = 0, sidecarHint = false;
   const results: Array<{ parsed: import('../yaml-io').Parsed; changes: Map<number, unknown> }> = [];
   // Read and transform everything before writing anything: an error anywhere leaves every file as it was.
   for (const src of io.readInputs(paths, a['max-input-mb'])) {
@@ -53,14 +51,23 @@ export async function handler(a: Args): Promise<void> {
         if (r.outcome === 'applied') { changes.set(i, r.doc); applied++; } else if (r.outcome === 'skipped') skipped.push(`${src.name}:${lineOf(parsed, i)}: ${r.messages.join('; ')}`); else unchanged++;
         if (r.outcome === 'applied') notes.push(...r.messages.map((m) => `${src.name}:${lineOf(parsed, i)}: ${m}`));
       } catch (e: any) {
-        if (!['ConflictError', 'InputError'].includes(e.name)) throw e;
-        errors.push(`${src.name}:${lineOf(parsed, i)}: ${e.message}`);
+        if (e.name === 'ConflictError') {
+          // One line per workload; how to resolve is said once, below.
+          const conflicts = e.conflicts as Array<{ text: string; probe: boolean }>;
+          sidecarHint ||= !!plan.sidecar && conflicts.every((c) => c.probe);
+          errors.push(`${src.name}:${lineOf(parsed, i)}: ${e.workload}: ${conflicts.map((c) => c.text).join('; ')}`);
+        } else if (e.name === 'InputError') errors.push(`${src.name}:${lineOf(parsed, i)}: ${flagWording(e.message)}`);
+        else throw e;
       }
     });
     results.push({ parsed, changes });
   }
   if (errors.length) {
-    throw new UsageError(`${errors.length} workload${errors.length > 1 ? 's' : ''} could not take ${id}; nothing written:\n  ${errors.join('\n  ')}`);
+    const resolve = ['--on-conflict skip to leave such workloads as they are',
+      ...(sidecarHint ? ['--on-conflict sidecar to run the check in a sidecar container whose readiness gates the pod'] : []),
+      '--containers <name> to put the check on another container', 'or remove the existing probes'];
+    throw new UsageError(`${errors.length} workload${errors.length > 1 ? 's' : ''} could not take ${id}; nothing written:\n  ${errors.join('\n  ')}` +
+      (errors.length > errors.filter((x) => /declares no port|no container named/.test(x)).length ? `\nResolve conflicts with ${resolve.join('; ')}.` : ''));
   }
   if (matched === 0) {
     if (hasFilters(a)) throw new UsageError('no workload matches --kind/--name/--selector; nothing written');

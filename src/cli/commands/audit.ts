@@ -1,16 +1,16 @@
 /** `audit`: which checks each workload has, what they achieve, and known defects; a CI gate with --require. */
 import type { Argv } from 'yargs';
 import { PolicyFailure, UsageError } from '../errors';
-import { InputArgs, inputPaths, lineOf, withInputs, workloadFilter } from '../inputs';
+import { InputArgs, inputPaths, lineOf, values, withInputs, workloadFilter } from '../inputs';
 
-interface Args extends InputArgs { require?: string[]; format?: 'table' | 'json' }
+interface Args extends InputArgs { require?: string | string[]; format?: 'table' | 'json' }
 
 export const command = 'audit [paths..]';
 export const describe = 'Report the identity checks of each workload, their defects; --require for CI';
 
 export function builder(y: Argv): Argv<Args> {
   return withInputs(y)
-    .option('require', { alias: 'r', type: 'string', array: true, describe: 'every selected workload must have this strategy (or "any"), free of defects; exit 1 otherwise' })
+    .option('require', { alias: 'r', type: 'string', describe: 'every selected workload must have this strategy (or "any"), free of defects; exit 1 otherwise' })
     .option('format', { type: 'string', choices: ['table', 'json'], describe: 'report format [default: table, or json with --output json]' })
     .example('$0 audit k8s/', 'what each workload has')
     .example('$0 audit k8s/ --require identity-probes --kind Deployment', 'CI: fail (exit 1) unless every Deployment has it')
@@ -24,7 +24,7 @@ export async function handler(a: Args): Promise<void> {
   const io = require('../yaml-io') as typeof import('../yaml-io');
   const { styleFor, table } = require('../style') as typeof import('../style');
 
-  const required = (a.require ?? []).flatMap((r) => String(r).split(',')).map((r) => r.trim()).filter(Boolean);
+  const required = values(a.require);
   for (const r of required) {
     if (r !== 'any' && !(STRATEGY_IDS as readonly string[]).includes(r)) {
       throw new UsageError(`unknown strategy "${r}" in --require: expected any or one of ${STRATEGY_IDS.join(', ')}`);

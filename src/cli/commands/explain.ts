@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import type { GlobalArgs } from '../inputs';
-import { rejectForeignFlags, strategyId, strategyOptions, withStrategyFlags } from '../strategy-flags';
+import { planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
 
 interface Args extends GlobalArgs { strategy: string; 'pods-per-node': number; [k: string]: unknown }
 
@@ -23,17 +23,14 @@ const secs = (n: number | undefined) => (n === undefined ? 'never (no runtime ch
 export async function handler(a: Args): Promise<void> {
   const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
   const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
-  const { planFor } = require('../../transform') as typeof import('../../transform');
   const { analyse, SAMPLE_CONTAINER, IMDS_LIMIT_PER_SECOND } = require('../analysis') as typeof import('../analysis');
   const { flagsFor } = require('../strategy-flags') as typeof import('../strategy-flags');
   const { styleFor } = require('../style') as typeof import('../style');
   const YAML = require('yaml') as typeof import('yaml');
 
   const id = strategyId(a.strategy);
-  rejectForeignFlags(id, a);
-  const options = strategyOptions(a);
+  const { plan, options } = planFromFlags(id, a);
   const strategy = getStrategy(id);
-  const plan = planFor(id, options);
   const ppn = a['pods-per-node'];
   if (!Number.isInteger(ppn) || ppn < 1 || ppn > 1000) throw new UsageError('invalid --pods-per-node: expected an integer from 1 to 1000');
   const an = analyse(strategy, plan, options, ppn);

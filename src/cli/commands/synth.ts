@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import type { GlobalArgs } from '../inputs';
-import { rejectForeignFlags, strategyId, strategyOptions, withStrategyFlags } from '../strategy-flags';
+import { planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
 
 interface Args extends GlobalArgs { strategy: string; name: string; 'app-image'?: string; 'app-port'?: number; replicas: number; 'out-file'?: string; 'on-conflict'?: string; [k: string]: unknown }
 
@@ -31,16 +31,15 @@ export function builder(y: Argv): Argv<Args> {
 
 export async function handler(a: Args): Promise<void> {
   const id = strategyId(a.strategy);
-  rejectForeignFlags(id, a);
+  const { options } = planFromFlags(id, a, { onConflict: a['on-conflict'] }); // validates the options and names the flag
   if (!a['app-image']) throw new UsageError('give the app image: --app-image <image> (--image is the check image of init strategies)');
   const v = require('../../checks/validate') as typeof import('../../checks/validate');
   const name = v.containerName('name', a.name);
   const image = v.image('app-image', a['app-image']);
   const port = a['app-port'] === undefined ? undefined : v.port('app-port', a['app-port']);
   const replicas = v.count('replicas', a.replicas, 0, 10000);
-  const options = strategyOptions(a, { onConflict: a['on-conflict'] });
   const mixins = require('../../cdk8s/strategies') as Record<string, new (o: object) => any>;
-  const mixin = new mixins[MIXINS[id]](options); // validates the options before cdk8s builds anything
+  const mixin = new mixins[MIXINS[id]](options);
 
   // Loaded here only: cdk8s and cdk8s-plus cost most of a second to require.
   const { App, Chart } = require('cdk8s') as typeof import('cdk8s');
