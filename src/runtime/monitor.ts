@@ -129,13 +129,13 @@ export class IdentityHealth {
     return this.inflight;
   }
 
-  /** Log verdict changes only, so a steady state is quiet and a fault is one line. */
+  /** Log changes only (verdict or reason), so a steady state is quiet and a fault is one line. */
   private note(results: CheckResult[]): CheckResult[] {
     for (const r of results) {
-      const verdict = r.ok ? 'ok' : 'fail';
-      if (this.last.get(r.name) !== verdict) {
-        this.o.log?.(`identity-health: ${r.name} ${verdict}: ${r.reason}`);
-        this.last.set(r.name, verdict);
+      const line = `identity-health: ${r.name} ${r.ok ? 'ok' : 'fail'}: ${r.reason}`;
+      if (this.last.get(r.name) !== line) {
+        this.o.log?.(line);
+        this.last.set(r.name, line);
       }
     }
     return results;

@@ -45,11 +45,14 @@ async function main(): Promise<void> {
     }
   })();
 
-  // 1. Steady state: load per minute.
+  // 1. Steady state: load per minute (counted in a 60 s window, and as the mean interval).
   await mock.reset();
   await sleep(60_000);
   const log = await mock.requests();
-  console.log(`steady 60 s: token requests ${log.filter((r) => r.kind === 'token').length}, NMI requests ${log.filter((r) => r.kind === 'nmi').length}`);
+  const tokens = log.filter((r) => r.kind === 'token').map((r) => r.at);
+  const gaps = tokens.slice(1).map((t, i) => (t - tokens[i]) / 1000);
+  const mean = gaps.reduce((a, b) => a + b, 0) / Math.max(1, gaps.length);
+  console.log(`steady 60 s: token requests ${tokens.length} (intervals ${gaps.map((g) => g.toFixed(1)).join(', ')} s: ${(60 / mean).toFixed(1)} per minute), NMI requests ${log.filter((r) => r.kind === 'nmi').length}`);
 
   // 2. A 5 s 429 burst: no restart expected.
   const burstAt = now();

@@ -189,7 +189,7 @@ describe('IdentityHealth (cache, graces) on a fake clock', () => {
     expect((await h.liveness()).ok).toBe(true); // a new streak starts from zero
   });
 
-  it('logs verdict changes once, never a token', async () => {
+  it('logs each change once (verdict or reason), never a token', async () => {
     const lines: string[] = [];
     const { h } = make({ tokenCacheTtlMs: 0, log: (l) => lines.push(l) });
     await h.readiness();
@@ -197,11 +197,19 @@ describe('IdentityHealth (cache, graces) on a fake clock', () => {
     await mock.set({ nmi: 'not-active' });
     await h.readiness();
     await h.readiness();
+    await mock.set({ nmi: 'active', token: 429 });
+    await h.readiness();
+    await mock.set({ token: 500 });
+    await h.readiness();
     expect(lines).toEqual([
       expect.stringMatching(/^identity-health: nmi ok/),
       'identity-health: identity ok: token request succeeded',
       expect.stringMatching(/^identity-health: nmi fail: .*not active/),
+      expect.stringMatching(/^identity-health: nmi ok/),
+      expect.stringMatching(/^identity-health: identity fail: token request answered 429/),
+      expect.stringMatching(/^identity-health: identity fail: token request answered 500/),
     ]);
+    expect(lines.join('\n')).not.toMatch(/eyJ|access_token/);
   });
 
   it('knows its bound and refuses a check of nothing', () => {
