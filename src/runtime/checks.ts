@@ -69,15 +69,22 @@ const MAX_BODY = 64 * 1024;
  */
 function get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f(); } };
     const req = http.get(url, { headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { if (body.length < MAX_BODY) body += c; });
-      res.on('end', () => { clearTimeout(timer); resolve({ status: res.statusCode ?? 0, body }); });
-      res.on('error', (e) => { clearTimeout(timer); reject(e); });
+      res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 0, body })));
+      res.on('error', (e) => settle(() => reject(e)));
     });
-    const timer = setTimeout(() => req.destroy(new TimeoutError(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
-    req.on('error', (e) => { clearTimeout(timer); reject(e); });
+    req.on('error', (e) => settle(() => reject(e)));
+    // Bounds connect, headers and body alike; it wins over the error the destroyed socket reports.
+    timer = setTimeout(() => {
+      settle(() => reject(new TimeoutError(`no answer within ${timeoutMs / 1000} s`)));
+      req.destroy();
+    }, timeoutMs);
   });
 }
 

@@ -115,6 +115,26 @@ describe('checkIdentity', () => {
     }
   });
 
+  it('bounds a body that stalls after the headers, as a transient timeout', async () => {
+    const server = http.createServer((_req, res) => { res.writeHead(200); res.write('{"access_'); });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const t0 = Date.now();
+      const r = await checkIdentity({ imdsEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 300 });
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(r).toMatchObject({ ok: false, transient: true, reason: expect.stringMatching(/no answer within 0.3 s/) });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('reports a malformed endpoint instead of throwing', async () => {
+    expect((await checkIdentity({ imdsEndpoint: 'not a url', timeoutMs: 100 })).reason).toMatch(/token endpoint unreachable: .*Invalid URL/);
+    expect((await checkNmi({ hostIp: 'bad host', timeoutMs: 100 })).ok).toBe(false);
+    await new Promise((r) => setTimeout(r, 200)); // a stray timer would throw here
+  });
+
   it('reports an unreachable token endpoint', async () => {
     expect((await checkIdentity({ imdsEndpoint: 'http://127.0.0.1:1', timeoutMs: 500 })).reason).toMatch(/token endpoint unreachable: connect ECONNREFUSED/);
   });
