@@ -1,4 +1,4 @@
-import { AppCheckOptions, appCheckPlan, checkKeys, CommonOptions, TokenCacheOptions, TokenOptions } from './options';
+import { AppCheckOptions, appCheckPlan, CommonOptions, TokenCacheOptions, TokenOptions } from './options';
 import type { Strategy } from './types';
 
 /** Strategy 6: the app's own health endpoints check NMI and request a token (cached); kubelet calls them. */
@@ -14,5 +14,5 @@ export const identityAppCheck: Strategy<IdentityAppHealthCheckOptions> = {
     'IMDS load: one token request per pod per tokenCacheTtl (default 3 per minute)',
   ],
   optionGroups: ['common', 'podIdentity', 'token', 'app', 'cache'],
-  plan(o) { checkKeys(this.id, o, this.optionGroups); return appCheckPlan(this.id, 'identity', o); },
+  plan(o) { return appCheckPlan(this, o); },
 };

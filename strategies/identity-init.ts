@@ -1,4 +1,4 @@
-import { checkKeys, CommonOptions, initPlan, InitOptions, InitClient, TokenOptions } from './options';
+import { CommonOptions, initPlan, InitOptions, InitClient, TokenOptions } from './options';
 import type { Strategy } from './types';
 
 /**
@@ -22,5 +22,5 @@ export const identityInit: Strategy<IdentityInitCheckOptions> = {
     'the az variant pulls a ~700 MB image; curl/wget variants are a few MB',
   ],
   optionGroups: ['common', 'podIdentity', 'token', 'init'],
-  plan(o) { checkKeys(this.id, o, this.optionGroups); return initPlan(this.id, 'identity', o); },
+  plan(o) { return initPlan(this, o); },
 };

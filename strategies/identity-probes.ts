@@ -1,4 +1,4 @@
-import { checkKeys, CommonOptions, probesPlan, ProbesOptions, TokenCacheOptions, TokenOptions } from './options';
+import { CommonOptions, probesPlan, ProbesOptions, TokenCacheOptions, TokenOptions } from './options';
 import type { Strategy } from './types';
 
 /** Strategy 5: exec probes check NMI every period and request a token every tokenCacheTtl. */
@@ -14,5 +14,5 @@ export const identityProbes: Strategy<IdentityProbesOptions> = {
     'the app image needs sh and curl (or wget); else onConflict sidecar',
   ],
   optionGroups: ['common', 'podIdentity', 'token', 'probes', 'cache'],
-  plan(o) { checkKeys(this.id, o, this.optionGroups); return probesPlan(this.id, 'identity', o); },
+  plan(o) { return probesPlan(this, o); },
 };

@@ -1,4 +1,4 @@
-import { AppCheckOptions, appCheckPlan, checkKeys, CommonOptions } from './options';
+import { AppCheckOptions, appCheckPlan, CommonOptions } from './options';
 import type { Strategy } from './types';
 
 /** Strategy 3: the app's own health endpoints check NMI (see cdk8s-identity-health/runtime); kubelet calls them. */
@@ -14,5 +14,5 @@ export const nmiAppCheck: Strategy<NmiAppHealthCheckOptions> = {
     'no shell or HTTP client needed in the image',
   ],
   optionGroups: ['common', 'podIdentity', 'app'],
-  plan(o) { checkKeys(this.id, o, this.optionGroups); return appCheckPlan(this.id, 'nmi', o); },
+  plan(o) { return appCheckPlan(this, o); },
 };

@@ -1,4 +1,4 @@
-import { checkKeys, CommonOptions, initPlan, InitOptions } from './options';
+import { CommonOptions, initPlan, InitOptions } from './options';
 import type { Strategy } from './types';
 
 /** Strategy 1: an init container waits until the node's NMI reports `Active`. */
@@ -14,5 +14,5 @@ export const nmiInit: Strategy<NmiInitCheckOptions> = {
     'an Active NMI says nothing about the binding or the identity itself',
   ],
   optionGroups: ['common', 'podIdentity', 'init'],
-  plan(o) { checkKeys(this.id, o, this.optionGroups); return initPlan(this.id, 'nmi', o); },
+  plan(o) { return initPlan(this, o); },
 };

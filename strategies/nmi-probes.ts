@@ -1,4 +1,4 @@
-import { checkKeys, CommonOptions, probesPlan, ProbesOptions } from './options';
+import { CommonOptions, probesPlan, ProbesOptions } from './options';
 import type { Strategy } from './types';
 
 /** Strategy 2: exec readiness, liveness and startup probes check NMI's health body. */
@@ -14,5 +14,5 @@ export const nmiProbes: Strategy<NmiProbesOptions> = {
     'no token request: a missing binding or deleted identity is not seen',
   ],
   optionGroups: ['common', 'podIdentity', 'probes'],
-  plan(o) { checkKeys(this.id, o, this.optionGroups); return probesPlan(this.id, 'nmi', o); },
+  plan(o) { return probesPlan(this, o); },
 };

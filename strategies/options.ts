@@ -299,8 +299,18 @@ function basePlan(strategy: string, kind: CheckKind, c: Common, o: AnyCheckOptio
   return { strategy, containers: c.containers, onConflict: c.onConflict, ...identityMetadata(kind, c, o) };
 }
 
+/** What a plan builder needs to know of its strategy. */
+export interface StrategyMeta { readonly id: string; readonly checks: CheckKind; readonly optionGroups: readonly OptionGroup[] }
+
+/** Refuse unknown option keys (a typo must not fall back to a default); the strategy's check kind. */
+function prepare(strategy: StrategyMeta, o: object): CheckKind {
+  checkKeys(strategy.id, o, strategy.optionGroups);
+  return strategy.checks;
+}
+
 /** Strategies 1 and 4: a hardened init container that waits for the check to pass. */
-export function initPlan(strategy: string, kind: CheckKind, o: AnyCheckOptions & Omit<InitOptions, 'client'> & { client?: InitClient }): Plan {
+export function initPlan(strategy: StrategyMeta, o: AnyCheckOptions & Omit<InitOptions, 'client'> & { client?: InitClient }): Plan {
+  const kind = prepare(strategy, o);
   const c = resolveCommon(o);
   const client = v.oneOf<InitClient>('client', o.client ?? 'curl', kind === 'identity' ? ['curl', 'wget', 'az'] : ['curl', 'wget']);
   const check = checkSettings(kind, c, client, o, 'init');
@@ -323,11 +333,12 @@ export function initPlan(strategy: string, kind: CheckKind, o: AnyCheckOptions &
     script, env, volumeMounts: mounts,
     resources: resolveResources(o.resources, client === 'az' ? AZ : SMALL),
   });
-  return { ...basePlan(strategy, kind, c, o), initContainers: [container], volumes, target: { env: [], volumeMounts: [], probes: {} } };
+  return { ...basePlan(strategy.id, kind, c, o), initContainers: [container], volumes, target: { env: [], volumeMounts: [], probes: {} } };
 }
 
 /** Strategies 2 and 5: exec readiness, liveness and startup probes in the app container (or a sidecar). */
-export function probesPlan(strategy: string, kind: CheckKind, o: AnyCheckOptions & ProbesOptions & TokenCacheOptions): Plan {
+export function probesPlan(strategy: StrategyMeta, o: AnyCheckOptions & ProbesOptions & TokenCacheOptions): Plan {
+  const kind = prepare(strategy, o);
   const c = resolveCommon(o);
   const client = v.oneOf<HttpClient>('client', o.client ?? 'curl', ['curl', 'wget']);
   const check = checkSettings(kind, c, client, o, 'probes');
@@ -349,7 +360,7 @@ export function probesPlan(strategy: string, kind: CheckKind, o: AnyCheckOptions
     resources: resolveResources(o.resources, SMALL),
   });
   return {
-    ...basePlan(strategy, kind, c, o),
+    ...basePlan(strategy.id, kind, c, o),
     initContainers: [],
     volumes: [emptyDirVolume(STATE_VOLUME)],
     target: { env, volumeMounts: [STATE_MOUNT], probes },
@@ -365,7 +376,8 @@ function firstPort(c: Container): number {
 }
 
 /** Strategies 3 and 6: httpGet probes to the app's own endpoints, and the env its check reads. */
-export function appCheckPlan(strategy: string, kind: CheckKind, o: CommonOptions & TokenOptions & AppCheckOptions & TokenCacheOptions): Plan {
+export function appCheckPlan(strategy: StrategyMeta, o: CommonOptions & TokenOptions & AppCheckOptions & TokenCacheOptions): Plan {
+  const kind = prepare(strategy, o);
   const c = resolveCommon(o);
   const nmiTimeout = v.seconds('nmiTimeout', o.nmiTimeout ?? DEFAULTS.appNmiTimeout, 1, 30);
   const set = (name: string, value: string | number | boolean): EnvVar => ({ name, value: String(value) });
@@ -397,7 +409,7 @@ export function appCheckPlan(strategy: string, kind: CheckKind, o: CommonOptions
     startupProbe: httpGetProbe(ready, p, scheme, resolveTiming('startup', o.startup, bound)),
   });
   return {
-    ...basePlan(strategy, kind, c, o),
+    ...basePlan(strategy.id, kind, c, o),
     initContainers: [],
     volumes: [],
     // The port defaults to the target container's first port, known only per workload.

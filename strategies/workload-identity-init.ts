@@ -1,4 +1,4 @@
-import { checkKeys, CommonOptions, initPlan, InitOptions, WorkloadIdentityOptions } from './options';
+import { CommonOptions, initPlan, InitOptions, WorkloadIdentityOptions } from './options';
 import type { Strategy } from './types';
 
 /**
@@ -18,5 +18,5 @@ export const workloadIdentityInit: Strategy<WorkloadIdentityInitCheckOptions> = 
     'nothing at runtime',
   ],
   optionGroups: ['common', 'wi', 'init'],
-  plan(o) { checkKeys(this.id, o, this.optionGroups); return initPlan(this.id, 'workload-identity', o); },
+  plan(o) { return initPlan(this, o); },
 };

@@ -1,4 +1,4 @@
-import { checkKeys, CommonOptions, probesPlan, ProbesOptions, TokenCacheOptions, WorkloadIdentityOptions } from './options';
+import { CommonOptions, probesPlan, ProbesOptions, TokenCacheOptions, WorkloadIdentityOptions } from './options';
 import type { Strategy } from './types';
 
 /** Strategy 8: exec probes check the workload identity env and token file every period (exchange optional, cached). */
@@ -14,5 +14,5 @@ export const workloadIdentityProbes: Strategy<WorkloadIdentityProbesOptions> = {
     'the app image needs sh (and curl or wget with exchange or proxySidecar); else onConflict sidecar',
   ],
   optionGroups: ['common', 'wi', 'probes', 'cache'],
-  plan(o) { checkKeys(this.id, o, this.optionGroups); return probesPlan(this.id, 'workload-identity', o); },
+  plan(o) { return probesPlan(this, o); },
 };
