@@ -103,10 +103,11 @@ export const SCENARIOS = {
 } as const;
 
 /** Gating at start and detection at runtime in one run (for the shell x client matrix). */
-export const LATE_THEN_DIES = scenario('late-then-dies', 'NMI Not Active until 20 s, gone from 50 s', 110, { start: 50, end: 110 }, [
+export const LATE_THEN_DIES = scenario('late-then-dies', 'NMI Not Active until 20 s, gone from 50 s to 110 s', 150, { start: 50, end: 110 }, [
   { at: 0, label: 'NMI Not Active', state: { nmi: 'not-active', ...node } },
   { at: 20, label: 'NMI Active', state: { nmi: 'active', ...pod } },
   { at: 50, label: 'NMI gone', state: { nmi: 'down', ...node } },
+  { at: 110, label: 'NMI back', state: { nmi: 'active', ...pod } },
 ]);
 
 /** NMI loss at a chosen moment, for latency over probe phases. */
@@ -254,6 +255,9 @@ export const NODE_IDENTITY_VARIANTS: ReadonlyArray<{ readonly name: string; read
   { name: 'checkNmi: false', options: { checkNmi: false } },
   { name: 'checkNmi: false, clientId (verifyIdentity)', options: { checkNmi: false, clientId: POD_IDENTITY.appid } },
 ];
+
+/** NMI-only strategies have nothing to choose: their defaults are the one variant. */
+export const nodeIdentityVariants = (id: StrategyId) => (getStrategy(id).checks === 'identity' ? NODE_IDENTITY_VARIANTS : [{ name: 'defaults', options: {} }]);
 
 export interface NodeIdentityRow { strategy: StrategyId; variant: string; atStart: boolean; atRuntime: boolean }
 

@@ -1,0 +1,66 @@
+/**
+ * Detection latency and request load of each strategy with its default settings, measured by
+ * running the generated checks in the behaviour runner (test/behaviour/model.ts) against the
+ * mock NMI/IMDS in a network namespace. Times are on the runner's virtual clock (commands run
+ * for real; idle time is skipped), so they are kubelet-rule figures, not wall-clock ones.
+ * - fault -> NotReady and fault -> restart: NMI goes away at 20 phases spread over 20 s (the
+ *   common period of readiness 4 s and liveness 10 s), one fresh pod per phase;
+ * - init strategies: NMI Active -> app started, over 10 phases of the 2 s try interval;
+ * - load: requests counted at the mock over 10 minutes of a healthy pod after start-up.
+ */
+import { getStrategy } from '../../strategies';
+import { requireTools, startBed } from '../../test/bed/bed';
+import { firstStart, measureLatency, median, probeSettings, requestsPerMinute, run, Scenario, SCENARIOS, STRATEGY_IDS, worst } from '../../test/behaviour/model';
+
+const PHASES = 20;
+const fmt = (xs: number[]) => (xs.some((x) => !Number.isFinite(x)) ? 'never' : `${worst(xs).toFixed(1)} s / ${median(xs).toFixed(1)} s`);
+
+/** NMI Active at `at` after being Not Active since the start. */
+const lateAt = (at: number): Scenario => ({ ...SCENARIOS.nmiLate, id: `nmi-late-${at}`, fault: { start: 0, end: at }, steps: [SCENARIOS.nmiLate.steps[0], { ...SCENARIOS.nmiLate.steps[1], at }] });
+
+export async function run_(): Promise<void> {
+  requireTools(['busybox', 'dash', 'curl', 'ip', 'unshare']);
+  const bed = await startBed();
+  const started = Date.now();
+  const lines = [
+    '| # | strategy | NMI loss -> NotReady (worst / median) | NMI loss -> restart (worst / median) | NMI Active -> app started (worst / median) | token req/pod/min | NMI req/pod/min | settings (defaults) |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const verdicts: string[] = [];
+  try {
+    for (const id of STRATEGY_IDS) {
+      const s = getStrategy(id);
+      let nr = 'n/a (no runtime check)';
+      let rs = nr;
+      let start = 'n/a (no init container)';
+      if (s.placement !== 'init') {
+        const l = await measureLatency(bed, id, PHASES);
+        nr = fmt(l.notReady);
+        rs = fmt(l.restart);
+        verdicts.push(`${id}: NotReady worst ${worst(l.notReady)} s (target <= 12 s: ${worst(l.notReady) <= 12 ? 'met' : 'NOT met'}), restart worst ${worst(l.restart)} s (target <= 45 s: ${worst(l.restart) <= 45 ? 'met' : 'NOT met'})`);
+      } else {
+        const d: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          const at = 20 + i * 0.2;
+          const r = await run(bed, id, lateAt(at));
+          d.push(+((firstStart(r) ?? Infinity) - at).toFixed(2));
+        }
+        start = fmt(d);
+        verdicts.push(`${id}: app started at worst ${worst(d)} s after NMI Active (target <= 5 s: ${worst(d) <= 5 ? 'met' : 'NOT met'})`);
+      }
+      const happy = await run(bed, id, { ...SCENARIOS.happy, duration: 630 });
+      const tokens = requestsPerMinute(happy, 'token', 30);
+      const nmi = requestsPerMinute(happy, 'nmi', 30);
+      if (s.checks === 'identity') verdicts.push(`${id}: ${tokens.toFixed(1)} token requests per pod per minute (target <= 6: ${tokens <= 6 ? 'met' : 'NOT met'})`);
+      lines.push(`| ${s.number} | ${id} | ${nr} | ${rs} | ${start} | ${tokens.toFixed(1)} | ${nmi.toFixed(1)} | ${probeSettings(id)} |`);
+    }
+  } finally {
+    await bed.stop();
+  }
+  console.log(lines.join('\n'));
+  console.log('');
+  for (const v of verdicts) console.log(`- ${v}`);
+  console.log(`\n(${PHASES} fault phases per runtime strategy; virtual clock; measured in ${((Date.now() - started) / 1000).toFixed(0)} s of real time)`);
+}
+
+export { run_ as run };

@@ -1,0 +1,76 @@
+/**
+ * A timeline picture of one observed run (docs/timelines/<strategy>.svg): the mock's state,
+ * every probe result, Ready/NotReady, restarts and the requests the mock counted, on the
+ * runner's virtual clock. Plain SVG text, no dependencies.
+ */
+import type { TimelineEvent } from '../bed/runner';
+import type { Run } from './model';
+
+const W = 960;
+const LEFT = 150;
+const RIGHT = 20;
+const ROW = 26;
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export function timelineSvg(r: Run, title: string): string {
+  const dur = r.result.duration;
+  const x = (t: number) => LEFT + (t / dur) * (W - LEFT - RIGHT);
+  const tl = r.result.timeline;
+  const rows = ['NMI / IMDS', 'init container', 'startup probe', 'readiness probe', 'liveness probe', 'pod Ready', 'token requests', 'NMI requests'];
+  const top = 48;
+  const y = (name: string) => top + rows.indexOf(name) * ROW;
+  const H = top + rows.length * ROW + 40;
+  const out: string[] = [];
+  const push = (s: string) => out.push(s);
+  push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
+  push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  push(`<text x="10" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
+  const f = r.scenario.fault.start;
+  const after = (type: string) => tl.find((e) => e.type === type && e.t >= f)?.t;
+  const nr = after('notready');
+  const rs = after('restart');
+  const reaction = `after the fault at ${f} s: ${nr === undefined ? 'stays Ready' : `NotReady +${(nr - f).toFixed(1)} s`}, ${rs === undefined ? 'no restart' : `restart +${(rs - f).toFixed(1)} s`}`;
+  push(`<text x="10" y="36" fill="#555">${esc(r.scenario.title)}; ${reaction}; image ${esc(r.image.id)}; virtual seconds since pod creation; refused requests are not counted</text>`);
+  rows.forEach((name) => push(`<text x="10" y="${y(name) + 15}">${name}</text><line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(name) + ROW - 2}" y2="${y(name) + ROW - 2}" stroke="#eee"/>`));
+  // Mock state bands: one per step until the next.
+  const steps = [...r.scenario.steps];
+  const okState = (label: string) => /Active$|back|ok$/.test(label) && !/Not Active/.test(label);
+  steps.forEach((s, i) => {
+    const end = steps[i + 1]?.at ?? dur;
+    push(`<rect x="${x(s.at)}" y="${y('NMI / IMDS') + 3}" width="${Math.max(1, x(end) - x(s.at))}" height="${ROW - 8}" fill="${okState(s.label) ? '#cfe8cf' : '#f4c7c3'}"/>`);
+    push(`<text x="${x(s.at) + 3}" y="${y('NMI / IMDS') + 15}">${esc(s.label)}</text>`);
+  });
+  // Init container: running from 0 until its exit.
+  const inits = tl.filter((e): e is Extract<TimelineEvent, { type: 'init' }> => e.type === 'init');
+  let from = 0;
+  for (const e of inits) {
+    push(`<rect x="${x(from)}" y="${y('init container') + 6}" width="${Math.max(1, x(e.t) - x(from))}" height="${ROW - 14}" fill="${e.ok ? '#9ecae1' : '#f4a582'}"><title>${esc(e.output.slice(-300))}</title></rect>`);
+    from = e.t;
+  }
+  for (const e of tl) {
+    if (e.type === 'probe') {
+      push(`<circle cx="${x(e.t)}" cy="${y(`${e.probe} probe`) + 12}" r="3.5" fill="${e.ok ? '#2ca02c' : '#d62728'}"><title>${e.t}s ${e.ok ? 'ok' : esc(e.output)}</title></circle>`);
+    } else if (e.type === 'request') {
+      const row = e.kind === 'token' ? 'token requests' : 'NMI requests';
+      push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${y(row) + 5}" y2="${y(row) + 19}" stroke="#555"/>`);
+    } else if (e.type === 'restart') {
+      push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${top}" y2="${H - 30}" stroke="#d62728" stroke-dasharray="4 3"/>`);
+      push(`<text x="${x(e.t) + 3}" y="${H - 32}" fill="#d62728">restart (${e.probe})</text>`);
+    }
+  }
+  // Ready bar: green while Ready.
+  let readySince: number | undefined;
+  const bar = (a: number, b: number) => push(`<rect x="${x(a)}" y="${y('pod Ready') + 5}" width="${Math.max(1, x(b) - x(a))}" height="${ROW - 12}" fill="#2ca02c"/>`);
+  push(`<rect x="${x(0)}" y="${y('pod Ready') + 5}" width="${x(dur) - x(0)}" height="${ROW - 12}" fill="#ddd"/>`);
+  for (const e of tl) {
+    if (e.type === 'ready') readySince = e.t;
+    if (e.type === 'notready' && readySince !== undefined) { bar(readySince, e.t); readySince = undefined; }
+  }
+  if (readySince !== undefined) bar(readySince, dur);
+  // Axis every 10 s.
+  for (let t = 0; t <= dur; t += 10) {
+    push(`<line x1="${x(t)}" x2="${x(t)}" y1="${H - 26}" y2="${H - 22}" stroke="#333"/><text x="${x(t)}" y="${H - 10}" text-anchor="middle">${t}</text>`);
+  }
+  push('</svg>');
+  return out.join('\n') + '\n';
+}
