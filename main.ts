@@ -1,5 +1,6 @@
 /**
- * Example cdk8s app: one chart per strategy, each with a cdk8s-plus Deployment.
+ * Example cdk8s app: one chart per strategy (six for AAD Pod Identity, three for Azure AD
+ * Workload Identity), each with a cdk8s-plus Deployment.
  * `npm run synth` (cdk8s synth) writes dist/<strategy>.k8s.yaml.
  */
 import { App, Chart } from 'cdk8s';
@@ -7,6 +8,7 @@ import * as kplus from 'cdk8s-plus-27';
 import {
   withIdentityAppHealthCheck, withIdentityInitCheck, withIdentityProbes,
   withNmiAppHealthCheck, withNmiInitCheck, withNmiProbes,
+  withWorkloadIdentityAppHealthCheck, withWorkloadIdentityInitCheck, withWorkloadIdentityProbes,
 } from './src';
 
 const app = new App({ outputFileExtension: '.k8s.yaml' });
@@ -14,16 +16,19 @@ const app = new App({ outputFileExtension: '.k8s.yaml' });
 const healthServiceImage = process.env.HEALTH_SERVICE_IMAGE ?? 'example.azurecr.io/identity-health-service:0.1.0';
 const binding = 'orders-identity';
 
-function chartWith(id: string, image: string, port: number, apply: (d: kplus.Deployment) => void): void {
+function chartWith(id: string, image: string, port: number, apply: (d: kplus.Deployment, chart: Chart) => void): void {
   const chart = new Chart(app, id, { disableResourceNameHashes: true });
+  // Workload identity reads the client id from the pod's ServiceAccount annotation.
+  const serviceAccount = id.startsWith('workload-identity') ? new kplus.ServiceAccount(chart, 'orders-sa', { metadata: { name: 'orders' } }) : undefined;
   const deployment = new kplus.Deployment(chart, 'orders', {
     replicas: 2,
+    serviceAccount,
     containers: [{
       name: 'app', image, portNumber: port,
       securityContext: { user: 10001, group: 10001 },
     }],
   });
-  apply(deployment);
+  apply(deployment, chart);
 }
 
 // The app image has sh and curl (strategies 2 and 5 run their probes in it).
@@ -34,5 +39,11 @@ chartWith('nmi-app-check', healthServiceImage, 8080, (d) => withNmiAppHealthChec
 chartWith('identity-init', appImage, 8080, (d) => withIdentityInitCheck(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
 chartWith('identity-probes', appImage, 8080, (d) => withIdentityProbes(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
 chartWith('identity-app-check', healthServiceImage, 8080, (d) => withIdentityAppHealthCheck(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
+
+// Azure AD Workload Identity: applied to the chart, so the ServiceAccount gets the client-id annotation.
+const clientId = '00000000-0000-0000-0000-000000000000';
+chartWith('workload-identity-init', appImage, 8080, (_d, chart) => withWorkloadIdentityInitCheck(chart, { clientId }));
+chartWith('workload-identity-probes', appImage, 8080, (_d, chart) => withWorkloadIdentityProbes(chart, { clientId }));
+chartWith('workload-identity-app-check', healthServiceImage, 8080, (_d, chart) => withWorkloadIdentityAppHealthCheck(chart, { clientId }));
 
 app.synth();

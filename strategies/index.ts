@@ -5,6 +5,7 @@ import { nmiAppCheck } from './nmi-app-check';
 import { nmiInit } from './nmi-init';
 import { nmiProbes } from './nmi-probes';
 import { AnyStrategyId, Strategy, StrategyId, WorkloadIdentityStrategyId } from './types';
+import { workloadIdentityAppCheck } from './workload-identity-app-check';
 import { workloadIdentityInit } from './workload-identity-init';
 import { workloadIdentityProbes } from './workload-identity-probes';
 
@@ -17,6 +18,7 @@ export type { IdentityProbesOptions } from './identity-probes';
 export type { IdentityAppHealthCheckOptions } from './identity-app-check';
 export type { WorkloadIdentityInitCheckOptions } from './workload-identity-init';
 export type { WorkloadIdentityProbesOptions } from './workload-identity-probes';
+export type { WorkloadIdentityAppHealthCheckOptions } from './workload-identity-app-check';
 
 /** The six pod identity strategies, in table order. */
 export const STRATEGIES: Readonly<Record<StrategyId, Strategy>> = {
@@ -32,6 +34,7 @@ export const STRATEGIES: Readonly<Record<StrategyId, Strategy>> = {
 export const WORKLOAD_IDENTITY_STRATEGIES: Readonly<Record<WorkloadIdentityStrategyId, Strategy>> = {
   'workload-identity-init': workloadIdentityInit,
   'workload-identity-probes': workloadIdentityProbes,
+  'workload-identity-app-check': workloadIdentityAppCheck,
 };
 
 const ALL: Readonly<Record<AnyStrategyId, Strategy>> = { ...STRATEGIES, ...WORKLOAD_IDENTITY_STRATEGIES };

@@ -140,6 +140,11 @@ export interface AppCheckOptions {
   /** @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
   /** Liveness passes until the first success or for this long. @default 180 seconds */
   readonly startupGrace?: DurationLike;
+  /**
+   * Liveness fails on transient faults (IMDS 410/429/5xx, timeouts) only once they last this
+   * long (IMDS answers 410 for up to 70 s while updating). @default 60 seconds
+   */
+  readonly transientGrace?: DurationLike;
 }
 
 export const DEFAULT_IMAGES: Readonly<Record<InitClient, string>> = {
@@ -159,7 +164,7 @@ export const DEFAULT_TIMINGS: Readonly<Record<'readiness' | 'liveness' | 'startu
 };
 export const DEFAULTS = {
   nmiPort: 8085, nmiTimeout: 2, probeRequestTimeout: 4, initRequestTimeout: 90, interval: 2, deadline: 300,
-  tokenCacheTtl: 20, startupGrace: 180, appNmiTimeout: 1,
+  tokenCacheTtl: 20, startupGrace: 180, appNmiTimeout: 1, transientGrace: 60,
 } as const;
 
 // ---- option-key checking: a typo must not silently fall back to a default ----
@@ -172,7 +177,7 @@ const KEYS = {
   probes: ['client', 'readiness', 'liveness', 'startup', 'startupGrace', 'sidecarImage', 'resources'],
   cache: ['tokenCacheTtl'],
   wi: ['clientId', 'exchange', 'scope', 'requestTimeout', 'proxySidecar', 'useLabel'],
-  app: ['port', 'readinessPath', 'livenessPath', 'scheme', 'readiness', 'liveness', 'startup', 'startupGrace'],
+  app: ['port', 'readinessPath', 'livenessPath', 'scheme', 'readiness', 'liveness', 'startup', 'startupGrace', 'transientGrace'],
 } as const;
 export type OptionGroup = keyof typeof KEYS;
 
@@ -376,13 +381,18 @@ function firstPort(c: Container): number {
 }
 
 /** Strategies 3 and 6: httpGet probes to the app's own endpoints, and the env its check reads. */
-export function appCheckPlan(strategy: StrategyMeta, o: CommonOptions & TokenOptions & AppCheckOptions & TokenCacheOptions): Plan {
+export function appCheckPlan(strategy: StrategyMeta, o: AnyCheckOptions & AppCheckOptions & TokenCacheOptions): Plan {
   const kind = prepare(strategy, o);
   const c = resolveCommon(o);
-  const nmiTimeout = v.seconds('nmiTimeout', o.nmiTimeout ?? DEFAULTS.appNmiTimeout, 1, 30);
   const set = (name: string, value: string | number | boolean): EnvVar => ({ name, value: String(value) });
-  const env: EnvVar[] = [HOST_IP_ENV, set(RUNTIME_ENV.check, kind), set(RUNTIME_ENV.nmiPort, c.nmiPort), set(RUNTIME_ENV.nmiTimeout, nmiTimeout)];
-  let bound = nmiTimeout;
+  const env: EnvVar[] = [set(RUNTIME_ENV.check, kind)];
+  let bound = 0;
+  if (kind !== 'workload-identity') {
+    const nmiTimeout = v.seconds('nmiTimeout', o.nmiTimeout ?? DEFAULTS.appNmiTimeout, 1, 30);
+    env.unshift(HOST_IP_ENV);
+    env.push(set(RUNTIME_ENV.nmiPort, c.nmiPort), set(RUNTIME_ENV.nmiTimeout, nmiTimeout));
+    bound += nmiTimeout;
+  }
   if (kind === 'identity') {
     const t = resolveToken(o, DEFAULTS.probeRequestTimeout);
     bound += t.timeout;
@@ -395,10 +405,23 @@ export function appCheckPlan(strategy: StrategyMeta, o: CommonOptions & TokenOpt
       set(RUNTIME_ENV.verifyIdentity, t.expectClaims.length > 0),
       set(RUNTIME_ENV.checkNmi, t.checkNmi),
       set(RUNTIME_ENV.tokenTimeout, t.timeout),
-      set(RUNTIME_ENV.tokenCacheTtl, v.seconds('tokenCacheTtl', o.tokenCacheTtl ?? DEFAULTS.tokenCacheTtl, 0, 3600)),
     );
   }
-  env.push(set(RUNTIME_ENV.startupGrace, v.seconds('startupGrace', o.startupGrace ?? DEFAULTS.startupGrace, 0, 3600)));
+  if (kind === 'workload-identity') {
+    const w = resolveWorkloadIdentity(o, DEFAULTS.probeRequestTimeout, false);
+    bound += 1 + (w.exchange?.timeout ?? 0) + (w.proxyPort ? 2 : 0);
+    env.push(
+      ...(w.expectClientId ? [set(RUNTIME_ENV.clientId, w.expectClientId)] : []),
+      set(RUNTIME_ENV.wiExchange, !!w.exchange),
+      ...(w.exchange ? [set(RUNTIME_ENV.wiScope, w.exchange.scope), set(RUNTIME_ENV.tokenTimeout, w.exchange.timeout)] : []),
+      ...(w.proxyPort ? [set(RUNTIME_ENV.wiProxyPort, w.proxyPort)] : []),
+    );
+  }
+  if (kind !== 'nmi') env.push(set(RUNTIME_ENV.tokenCacheTtl, v.seconds('tokenCacheTtl', o.tokenCacheTtl ?? DEFAULTS.tokenCacheTtl, 0, 3600)));
+  env.push(
+    set(RUNTIME_ENV.startupGrace, v.seconds('startupGrace', o.startupGrace ?? DEFAULTS.startupGrace, 0, 3600)),
+    set(RUNTIME_ENV.transientGrace, v.seconds('transientGrace', o.transientGrace ?? DEFAULTS.transientGrace, 0, 3600)),
+  );
   const scheme = v.oneOf('scheme', o.scheme ?? 'HTTP', ['HTTP', 'HTTPS'] as const);
   const ready = v.httpPath('readinessPath', o.readinessPath ?? '/readyz');
   const live = v.httpPath('livenessPath', o.livenessPath ?? '/livez');

@@ -2,7 +2,7 @@ import type { Plan } from '../src/pod-template/apply';
 import type { OptionGroup } from './options';
 
 export const STRATEGY_IDS = ['nmi-init', 'nmi-probes', 'nmi-app-check', 'identity-init', 'identity-probes', 'identity-app-check'] as const;
-export const WORKLOAD_IDENTITY_STRATEGY_IDS = ['workload-identity-init', 'workload-identity-probes'] as const;
+export const WORKLOAD_IDENTITY_STRATEGY_IDS = ['workload-identity-init', 'workload-identity-probes', 'workload-identity-app-check'] as const;
 /** The six AAD Pod Identity strategies. */
 export type StrategyId = typeof STRATEGY_IDS[number];
 export type WorkloadIdentityStrategyId = typeof WORKLOAD_IDENTITY_STRATEGY_IDS[number];

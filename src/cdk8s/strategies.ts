@@ -3,7 +3,7 @@ import type { IConstruct } from 'constructs';
 import {
   IdentityAppHealthCheckOptions, IdentityInitCheckOptions, IdentityProbesOptions,
   NmiAppHealthCheckOptions, NmiInitCheckOptions, NmiProbesOptions, STRATEGIES,
-  WORKLOAD_IDENTITY_STRATEGIES, WorkloadIdentityInitCheckOptions, WorkloadIdentityProbesOptions,
+  WORKLOAD_IDENTITY_STRATEGIES, WorkloadIdentityAppHealthCheckOptions, WorkloadIdentityInitCheckOptions, WorkloadIdentityProbesOptions,
 } from '../../strategies';
 import { applyMixin, IdentityHealthMixin } from './mixin';
 
@@ -40,6 +40,10 @@ export class WorkloadIdentityInitCheck extends IdentityHealthMixin {
 export class WorkloadIdentityProbes extends IdentityHealthMixin {
   constructor(options: WorkloadIdentityProbesOptions = {}) { super(WORKLOAD_IDENTITY_STRATEGIES['workload-identity-probes'], options); }
 }
+/** Strategy 9 (Azure AD Workload Identity): httpGet probes to the app's health endpoints, which check workload identity (runtime module). */
+export class WorkloadIdentityAppHealthCheck extends IdentityHealthMixin {
+  constructor(options: WorkloadIdentityAppHealthCheckOptions = {}) { super(WORKLOAD_IDENTITY_STRATEGIES['workload-identity-app-check'], options); }
+}
 
 /** Applies strategy 1 to every workload in `target` (a workload, an ApiObject or a whole chart); returns `target`. */
 export const withNmiInitCheck = <T extends IConstruct>(target: T, options: NmiInitCheckOptions = {}): T => applyMixin(target, new NmiInitCheck(options));
@@ -57,3 +61,5 @@ export const withIdentityAppHealthCheck = <T extends IConstruct>(target: T, opti
 export const withWorkloadIdentityInitCheck = <T extends IConstruct>(target: T, options: WorkloadIdentityInitCheckOptions = {}): T => applyMixin(target, new WorkloadIdentityInitCheck(options));
 /** Applies strategy 8 to every workload (and, with clientId, ServiceAccount) in `target`; returns `target`. */
 export const withWorkloadIdentityProbes = <T extends IConstruct>(target: T, options: WorkloadIdentityProbesOptions = {}): T => applyMixin(target, new WorkloadIdentityProbes(options));
+/** Applies strategy 9 to every workload (and, with clientId, ServiceAccount) in `target`; returns `target`. */
+export const withWorkloadIdentityAppHealthCheck = <T extends IConstruct>(target: T, options: WorkloadIdentityAppHealthCheckOptions = {}): T => applyMixin(target, new WorkloadIdentityAppHealthCheck(options));

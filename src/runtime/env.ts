@@ -3,12 +3,13 @@
  * Kept here, beside the runtime, so the runtime has no dependency on cdk8s or the strategies.
  */
 export const RUNTIME_ENV = {
-  /** 'nmi' (strategy 3) or 'identity' (strategy 6). */
+  /** 'nmi' (strategy 3), 'identity' (strategy 6) or 'workload-identity' (strategy 9). */
   check: 'IDENTITY_HEALTH_CHECK',
   nmiPort: 'IDENTITY_HEALTH_NMI_PORT',
   nmiTimeout: 'IDENTITY_HEALTH_NMI_TIMEOUT_SECONDS',
   resource: 'IDENTITY_HEALTH_RESOURCE',
   apiVersion: 'IDENTITY_HEALTH_API_VERSION',
+  /** Pod identity: the identity to request. Workload identity: the value AZURE_CLIENT_ID must have. */
   clientId: 'IDENTITY_HEALTH_CLIENT_ID',
   objectId: 'IDENTITY_HEALTH_OBJECT_ID',
   miResId: 'IDENTITY_HEALTH_MI_RES_ID',
@@ -19,8 +20,14 @@ export const RUNTIME_ENV = {
   tokenTimeout: 'IDENTITY_HEALTH_TOKEN_TIMEOUT_SECONDS',
   tokenCacheTtl: 'IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS',
   startupGrace: 'IDENTITY_HEALTH_STARTUP_GRACE_SECONDS',
-  /** Not set by the strategies yet: how long 429/410/5xx/timeouts may last before liveness fails. */
+  /** How long 429/410/5xx/timeouts may last before liveness fails. */
   transientGrace: 'IDENTITY_HEALTH_TRANSIENT_GRACE_SECONDS',
+  /** Workload identity: 'true' | 'false': exchange the federated token at AAD (client credentials). */
+  wiExchange: 'IDENTITY_HEALTH_WI_EXCHANGE',
+  /** Workload identity: scope of the exchanged token (with wiExchange). */
+  wiScope: 'IDENTITY_HEALTH_WI_SCOPE',
+  /** Workload identity: port of the migration proxy sidecar whose /readyz must answer (absent: not checked). */
+  wiProxyPort: 'IDENTITY_HEALTH_WI_PROXY_PORT',
   /** Never set by the strategies: points the token request at a stand-in (tests, local runs). */
   imdsEndpoint: 'IDENTITY_HEALTH_IMDS_ENDPOINT',
 } as const;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Yaml } from 'cdk8s';
 import * as plus27 from 'cdk8s-plus-27';
 import { describe, expect, it } from 'vitest';
-import { getStrategy, WORKLOAD_IDENTITY_STRATEGY_IDS, withWorkloadIdentityInitCheck, withWorkloadIdentityProbes } from '../../src';
+import { getStrategy, WORKLOAD_IDENTITY_STRATEGY_IDS, withWorkloadIdentityAppHealthCheck, withWorkloadIdentityInitCheck, withWorkloadIdentityProbes } from '../../src';
 import { allContainers, newChart, scriptsOf, shellcheck, synth, validateK8s, workloads } from './helpers';
 
 const CLIENT = '11111111-1111-1111-1111-111111111111';
@@ -21,7 +21,8 @@ function chartWithSa() {
 describe('workload identity strategies', () => {
   it.each(WORKLOAD_IDENTITY_STRATEGY_IDS)('%s: snapshot, schema, label, ServiceAccount annotation, shellcheck', async (id) => {
     const { chart } = chartWithSa();
-    (id === 'workload-identity-init' ? withWorkloadIdentityInitCheck : withWorkloadIdentityProbes)(chart, { clientId: CLIENT });
+    const apply = { 'workload-identity-init': withWorkloadIdentityInitCheck, 'workload-identity-probes': withWorkloadIdentityProbes, 'workload-identity-app-check': withWorkloadIdentityAppHealthCheck }[id];
+    apply(chart, { clientId: CLIENT });
     const docs = synth(chart);
     await expect(Yaml.stringify(...docs)).toMatchFileSnapshot(`__snapshots__/${id}.k8s.yaml`);
     for (const d of docs) validateK8s(d);
