@@ -245,7 +245,8 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
     sim.running.add({ proc: appProc });
     // Booting takes real time: wait (bounded) until the app answers at all.
     const port = o.app.env.PORT;
-    const poll = (n: number) => exec(['/bin/sh', '-c', `${CURL} -s -o /dev/null --max-time 1 http://127.0.0.1:${port}/livez`], {}, undefined, 2, (r) => {
+    // Any HTTP answer on / means listening (curl without --fail exits 0); / runs no check.
+    const poll = (n: number) => exec(['/bin/sh', '-c', `${CURL} -s -o /dev/null --max-time 1 http://127.0.0.1:${port}/`], {}, undefined, 2, (r) => {
       if (r.ok || n >= 100) { end(); then(); } else setTimeout(() => poll(n + 1), 50);
     });
     poll(0);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
 import { Bed, requireTools, startBed } from '../bed/bed';
 import { Client, image, IMAGES, removeBinDirs, Shell } from '../bed/images';
-import type { TimelineEvent } from '../bed/runner';
+import { NODE_IDENTITY, POD_IDENTITY, TimelineEvent } from '../bed/runner';
 import {
   gatedUntil, LATE_THEN_DIES, NODE_IDENTITY_VARIANTS, notReadyAfter, observeNodeIdentity, readyAt, restartAfter, run, Scenario,
   STRATEGY_IDS,
@@ -52,6 +52,17 @@ describe('generated commands in real shells', () => {
         });
       }
     }
+  }
+
+  // The identity claim check decodes the JWT with the image's own tr and base64.
+  for (const img of IMAGES) {
+    it(`identity-probes with ${img.id}: clientId set, a token for another identity fails, the pod's passes`, async () => {
+      const options = { client: img.client, checkNmi: false, clientId: POD_IDENTITY.appid };
+      const other = await run(bed, 'identity-probes', brief('node-token', { identity: NODE_IDENTITY }), { image: img, options });
+      expect(outputs(other.result.timeline)[0]).toContain(`token was issued to another identity (expected appid ${POD_IDENTITY.appid}`);
+      const own = await run(bed, 'identity-probes', brief('pod-token', {}), { image: img, options });
+      expect(own.result.timeline.find((e) => e.type === 'probe')).toMatchObject({ probe: 'startup', ok: true });
+    });
   }
 
   it('without HOST_IP the check says how to set it', async () => {
