@@ -1,6 +1,7 @@
 /**
- * The one transform core: apply a strategy's plan to a Kubernetes object. Pure: the input is
- * never mutated. Used by the cdk8s mixins (at synthesis), the CLI `apply` and the audit.
+ * The one transform core: apply a strategy's plan to a Kubernetes object. `applyPlan` is pure
+ * (the CLI and the audit use it); the cdk8s mixins use `applyPlanInPlace` on the JSON that
+ * toJson() has just rendered for them.
  */
 import { PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from './pieces';
 import { Container, EnvVar, KubeObject, PodSpec, Probe, PROBE_KINDS, ProbeKind, Volume, VolumeMount } from './types';
@@ -13,7 +14,7 @@ export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['error', 'skip', 's
 export interface Plan {
   /** Strategy id, recorded in the pod-template annotation. */
   readonly strategy: string;
-  /** Init containers, placed before the pod's own (ours keep `initRank` order among themselves). */
+  /** Init containers, placed before the pod's own (ours sorted by name among themselves, so order of application does not matter). */
   readonly initContainers: readonly Container[];
   readonly volumes: readonly Volume[];
   readonly podLabels: Readonly<Record<string, string>>;
