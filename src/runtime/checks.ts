@@ -4,7 +4,9 @@
  * is healthy only on 200 with a non-empty access_token (and, optionally, the expected identity's
  * claims). Node standard library only. The token never leaves this file.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 
 export const DEFAULT_NMI_PORT = 8085;
 export const DEFAULT_RESOURCE = 'https://management.azure.com/';
@@ -64,15 +66,19 @@ class TimeoutError extends Error {}
 const MAX_BODY = 64 * 1024;
 
 /**
- * GET with a hard bound on the whole exchange (connect + answer + body). A fresh connection each
- * time (agent: false): a pooled keep-alive socket could hide that NMI is gone.
+ * One HTTP exchange with a hard bound on the whole of it (connect + answer + body). A fresh
+ * connection each time (agent: false): a pooled keep-alive socket could hide that NMI is gone.
+ * https only for the AAD token endpoint (AZURE_AUTHORITY_HOST); NMI and IMDS are plain http.
  */
-function get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
+function request(url: string, o: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string }, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const settle = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f(); } };
-    const req = http.get(url, { headers, agent: false }, (res) => {
+    const headers = { ...o.headers, ...(o.body !== undefined ? { 'content-length': String(Buffer.byteLength(o.body)) } : {}) };
+    // A malformed URL throws here, before the timer exists: the promise rejects, nothing is left behind.
+    const lib = new URL(url).protocol === 'https:' ? https : http;
+    const req = lib.request(url, { method: o.method ?? 'GET', headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => { if (body.length < MAX_BODY) body += c; });
@@ -85,7 +91,12 @@ function get(url: string, headers: Record<string, string>, timeoutMs: number): P
       settle(() => reject(new TimeoutError(`no answer within ${timeoutMs / 1000} s`)));
       req.destroy();
     }, timeoutMs);
+    req.end(o.body);
   });
+}
+
+function get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
+  return request(url, { headers }, timeoutMs);
 }
 
 function describeError(e: unknown): string {
@@ -190,4 +201,232 @@ export async function checkIdentity(options: IdentityCheckOptions = {}): Promise
     }
   }
   return { name: 'identity', ok: true, reason: 'token request succeeded', transient: false, status: 200 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Azure AD Workload Identity (strategy 9), with the meaning of the shell check of strategies 7
+// and 8 (src/checks/scripts.ts `workloadIdentityFunctions`). The federated token and the AAD
+// token never leave this file: reasons carry names, paths, times and AAD's error codes only.
+
+/** The env the workload identity webhook adds to a pod labelled azure.workload.identity/use: "true". */
+export const WORKLOAD_IDENTITY_ENV = ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_AUTHORITY_HOST'] as const;
+export const DEFAULT_WI_SCOPE = 'https://management.azure.com/.default';
+export const DEFAULT_WI_PROXY_PORT = 8000;
+export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+export interface WorkloadIdentityCheckOptions {
+  /** AZURE_CLIENT_ID must equal it (the ServiceAccount's azure.workload.identity/client-id). @default not checked */
+  readonly expectClientId?: string;
+  /** Exchange the federated token for an AAD token (client credentials): catches a missing federated identity credential. @default false */
+  readonly exchange?: boolean;
+  /** Scope of the exchanged token. @default 'https://management.azure.com/.default' */
+  readonly scope?: string;
+  /** Upper bound for the exchange request, ms. @default 4000 */
+  readonly timeoutMs?: number;
+  /** Port of the migration proxy sidecar whose `GET /readyz` must answer 2xx/3xx. @default not checked */
+  readonly proxyPort?: number;
+  /** Upper bound for the proxy request, ms. @default 2000 */
+  readonly proxyTimeoutMs?: number;
+  /** Where AZURE_* are read. @default process.env */
+  readonly env?: Record<string, string | undefined>;
+  /** Clock for the token's `exp`, for tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What the webhook put in the pod, and the federated token read from its file (never logged). */
+interface FederatedToken { clientId: string; tenantId: string; authorityHost: string; file: string; jwt: string }
+
+const MAX_TOKEN_FILE = 64 * 1024;
+
+/** Reads at most MAX_TOKEN_FILE bytes: a wrong path (a device, a huge file) must not stall the probe. */
+async function readBounded(file: string): Promise<string> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(MAX_TOKEN_FILE);
+    const { bytesRead } = await fh.read(buf, 0, MAX_TOKEN_FILE, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The env and the token file; the failure says what to fix (webhook, annotation, projected volume). */
+async function readFederatedToken(o: WorkloadIdentityCheckOptions): Promise<FederatedToken | CheckResult> {
+  const env = o.env ?? process.env;
+  const fail = (reason: string): CheckResult => ({ name: 'workload-identity', ok: false, reason, transient: false });
+  const missing = WORKLOAD_IDENTITY_ENV.filter((n) => !env[n]);
+  if (missing.length) {
+    return fail(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set: the workload identity webhook did not mutate this pod (label azure.workload.identity/use: "true" missing, or the webhook was not running when the pod was created)`);
+  }
+  const [clientId, tenantId, file, authorityHost] = WORKLOAD_IDENTITY_ENV.map((n) => env[n]!);
+  if (o.expectClientId && clientId.toLowerCase() !== o.expectClientId.toLowerCase()) {
+    return fail(`AZURE_CLIENT_ID is ${clientId}, expected ${o.expectClientId} (service account annotation azure.workload.identity/client-id)`);
+  }
+  let text: string;
+  try {
+    text = await readBounded(file);
+  } catch (e) {
+    return fail(`federated token file ${file} is missing or unreadable (projected service account token volume): ${describeError(e)}`);
+  }
+  const jwt = text.trim();
+  if (!jwt) return fail(`federated token file ${file} is empty`);
+  const exp = decodeJwtPayload(jwt)?.exp;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return fail(`federated token in ${file} has no exp claim (not a JWT?)`);
+  const now = (o.now ?? Date.now)();
+  if (exp * 1000 <= now) {
+    return fail(`federated token in ${file} expired at ${new Date(exp * 1000).toISOString()} (kubelet stopped refreshing the projected token?)`);
+  }
+  return { clientId, tenantId, authorityHost, file, jwt };
+}
+
+/**
+ * The webhook's env (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE,
+ * AZURE_AUTHORITY_HOST), AZURE_CLIENT_ID as expected, and the token file readable, non-empty and
+ * a JWT whose `exp` is in the future (decoded, not verified). Cheap and local: run it every call.
+ */
+export async function checkFederatedToken(options: WorkloadIdentityCheckOptions = {}): Promise<CheckResult> {
+  const t = await readFederatedToken(options);
+  if ('ok' in t) return t;
+  const exp = decodeJwtPayload(t.jwt)!.exp as number;
+  return { name: 'workload-identity', ok: true, reason: `webhook env set, federated token in ${t.file} valid until ${new Date(exp * 1000).toISOString()}`, transient: false };
+}
+
+/** The migration proxy sidecar (azure.workload.identity/inject-proxy-sidecar): `GET http://127.0.0.1:<port>/readyz`. */
+export async function checkWorkloadIdentityProxy(options: Pick<WorkloadIdentityCheckOptions, 'proxyPort' | 'proxyTimeoutMs'> = {}): Promise<CheckResult> {
+  const port = options.proxyPort ?? DEFAULT_WI_PROXY_PORT;
+  const timeoutMs = options.proxyTimeoutMs ?? 2000;
+  const url = `http://127.0.0.1:${port}/readyz`;
+  // Not transient, as NMI: the proxy is in the pod; at start the startup grace covers it.
+  const fail = (detail: string, status?: number): CheckResult => ({ name: 'wi-proxy', ok: false, reason: `workload identity proxy sidecar not ready on port ${port}: ${detail}`, transient: false, status });
+  let a: Answer;
+  try {
+    a = await get(url, {}, timeoutMs);
+  } catch (e) {
+    if (e instanceof TimeoutError) return fail(`${e.message} (proxy hung?)`);
+    return fail(`${describeError(e)} (is the azwi-proxy sidecar running? annotation azure.workload.identity/inject-proxy-sidecar)`);
+  }
+  // As curl --fail / wget: any answer below 400 counts.
+  if (a.status >= 200 && a.status < 400) return { name: 'wi-proxy', ok: true, reason: `proxy sidecar ready on port ${port}`, transient: false, status: a.status };
+  return fail(`${url} answered ${a.status}`, a.status);
+}
+
+/** `${AZURE_AUTHORITY_HOST without trailing /}/${AZURE_TENANT_ID}/oauth2/v2.0/token`. */
+export function workloadIdentityTokenUrl(authorityHost: string, tenantId: string): string {
+  return `${authorityHost.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
+}
+
+/** Anything shaped like a JWT, out of a text that is about to become a reason. */
+function scrub(text: string): string {
+  return text.replace(/eyJ[\w-]*\.[\w-]*\.?[\w-]*/g, '<redacted>');
+}
+
+/** AAD's error and AADSTS code, short; error_description carries subject/issuer, never the assertion (scrubbed anyway). */
+function aadDetail(body: string): { error?: string; code?: string; text: string } {
+  let error: string | undefined;
+  let description = '';
+  try {
+    const j = JSON.parse(body) as Record<string, unknown>;
+    if (typeof j.error === 'string') error = j.error;
+    if (typeof j.error_description === 'string') description = j.error_description;
+  } catch {
+    description = body.includes('access_token') ? '' : body;
+  }
+  const code = /AADSTS\d+/.exec(description)?.[0];
+  // The first sentence is the useful part; trace and correlation ids follow.
+  const first = description.split(/\r?\n|(?<=\.)\s+Trace ID/)[0].trim().slice(0, 300);
+  const text = [error, first].filter(Boolean).join(': ');
+  return { error, code, text: text ? `: ${scrub(text)}` : '' };
+}
+
+/** What a rejected exchange means, by AADSTS code, then by OAuth error. */
+function aadReason(status: number, error: string | undefined, code: string | undefined): { reason: string; transient: boolean } {
+  const fic = 'no matching federated identity credential: add one to the identity (issuer = the cluster\'s OIDC issuer URL, subject = system:serviceaccount:<namespace>:<service account>, audience api://AzureADTokenExchange), or fix the one there';
+  switch (code) {
+    case 'AADSTS70021': case 'AADSTS700211': case 'AADSTS700212': case 'AADSTS700213': return { reason: fic, transient: false };
+    case 'AADSTS700016': return { reason: 'the application (AZURE_CLIENT_ID) is not found in the tenant: check the service account annotation azure.workload.identity/client-id and AZURE_TENANT_ID', transient: false };
+    case 'AADSTS90002': return { reason: 'the tenant (AZURE_TENANT_ID) is not found', transient: false };
+    case 'AADSTS700024': return { reason: 'the federated token is outside its valid time range (expired, or the node clock is off)', transient: false };
+    case 'AADSTS70011': return { reason: 'the scope is invalid (IDENTITY_HEALTH_WI_SCOPE must name a resource and end in /.default)', transient: false };
+    default: break;
+  }
+  if (status === 429) return { reason: 'AAD throttled the request (429)', transient: true };
+  if (status >= 500) return { reason: 'transient fault at AAD', transient: true };
+  if (error === 'invalid_client' || status === 401) return { reason: `AAD rejected the client assertion (${error ?? status}): ${fic}`, transient: false };
+  if (status === 400) return { reason: `AAD rejected the request${error ? ` (${error})` : ''}: federated identity credential missing or wrong subject/issuer/audience?`, transient: false };
+  return { reason: 'unexpected answer', transient: false };
+}
+
+/** Network errors that usually clear by themselves (a DNS or connection hiccup), unlike refused or unknown hosts. */
+const TRANSIENT_NET = new Set(['EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/**
+ * The client-credentials exchange an Azure SDK makes with the federated token as client
+ * assertion; healthy only on 200 with a non-empty access_token. 429, 5xx, timeouts and network
+ * hiccups are transient; 400/401 (no matching federated identity credential, unknown client or
+ * tenant) are hard faults.
+ */
+async function exchange(t: FederatedToken, o: WorkloadIdentityCheckOptions): Promise<CheckResult> {
+  const fail = (reason: string, transient: boolean, status?: number): CheckResult => ({ name: 'wi-exchange', ok: false, reason, transient, status });
+  let url: string;
+  try {
+    url = workloadIdentityTokenUrl(t.authorityHost, t.tenantId);
+    if (!/^https?:$/.test(new URL(url).protocol)) throw new Error('not http(s)');
+  } catch {
+    return fail(`AZURE_AUTHORITY_HOST=${JSON.stringify(t.authorityHost.slice(0, 100))} is not an http(s) URL`, false);
+  }
+  const body = new URLSearchParams({
+    client_id: t.clientId,
+    client_assertion: t.jwt,
+    client_assertion_type: CLIENT_ASSERTION_TYPE,
+    grant_type: 'client_credentials',
+    scope: o.scope ?? DEFAULT_WI_SCOPE,
+  }).toString();
+  const timeoutMs = o.timeoutMs ?? 4000;
+  let a: Answer;
+  try {
+    a = await request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept': 'application/json' }, body }, timeoutMs);
+  } catch (e) {
+    if (e instanceof TimeoutError) return fail(`token exchange at ${url}: ${e.message} (AAD slow or unreachable from this pod?)`, true);
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    return fail(`token exchange at ${url} failed: ${scrub(describeError(e))} (egress to AZURE_AUTHORITY_HOST blocked?)`, TRANSIENT_NET.has(code));
+  }
+  if (a.status !== 200) {
+    const d = aadDetail(a.body);
+    const s = aadReason(a.status, d.error, d.code);
+    return fail(`token exchange at ${url} answered ${a.status}${d.text}: ${s.reason}`, s.transient, a.status);
+  }
+  let token: unknown;
+  try { token = (JSON.parse(a.body) as Record<string, unknown>).access_token; } catch { /* handled below */ }
+  if (typeof token !== 'string' || token.length === 0) return fail(`token exchange at ${url} answered 200 without an access_token`, false, 200);
+  return { name: 'wi-exchange', ok: true, reason: `token exchange at ${url} succeeded`, transient: false, status: 200 };
+}
+
+/**
+ * Only the exchange (after reading the env and the file it needs): IdentityHealth caches this
+ * part for the TTL. A failure to read the file is reported as the file check reports it.
+ */
+export async function exchangeFederatedToken(options: WorkloadIdentityCheckOptions = {}): Promise<CheckResult> {
+  const t = await readFederatedToken(options);
+  if ('ok' in t) return t;
+  return exchange(t, options);
+}
+
+/**
+ * The whole workload identity check, uncached, as the shell check of strategies 7 and 8: the
+ * webhook env and token file, then the proxy sidecar (with proxyPort), then the exchange (with
+ * exchange). The result is that of the first step that fails (its name says which), else ok.
+ */
+export async function checkWorkloadIdentity(options: WorkloadIdentityCheckOptions = {}): Promise<CheckResult> {
+  const t = await readFederatedToken(options);
+  if ('ok' in t) return t;
+  if (options.proxyPort !== undefined) {
+    const p = await checkWorkloadIdentityProxy(options);
+    if (!p.ok) return p;
+  }
+  if (options.exchange) {
+    const x = await exchange(t, options);
+    if (!x.ok) return x;
+  }
+  const steps = ['webhook env and federated token file', options.proxyPort !== undefined ? 'proxy sidecar' : '', options.exchange ? 'token exchange' : ''].filter(Boolean);
+  return { name: 'workload-identity', ok: true, reason: `${steps.join(', ')} ok`, transient: false };
 }

@@ -2,26 +2,38 @@
  * Readiness and liveness verdicts over the checks, with the probe semantics of the shell probes
  * (src/checks/scripts.ts `probeScript`):
  * - NMI is checked on every call (cheap, on the node), so NMI loss shows within one probe period.
- * - Token results are cached for tokenCacheTtlMs from the moment the request started, and
+ *   So are, for workload identity, the webhook env, the federated token file and the proxy sidecar.
+ * - Token results (pod identity: the IMDS request; workload identity: the AAD exchange) are cached for tokenCacheTtlMs from the moment the request started, and
  *   concurrent callers share one in-flight request: at most one token request per TTL per
- *   process, whatever the probe periods (IMDS allows about 20 requests/s per node).
+ *   process, whatever the probe periods (IMDS allows about 20 requests/s per node; AAD throttles too).
  * - Readiness fails on any fault. Liveness passes until the first success or until the startup
  *   grace has passed (new pods wait up to 80 s for their identity); after that it fails on NMI
  *   loss and on hard identity faults at once, and on transient ones (429, 410, 5xx, timeout)
  *   only once they have lasted longer than transientGraceMs.
  */
-import { checkIdentity, checkNmi, CheckResult, IdentityCheckOptions, NmiCheckOptions } from './checks';
+import {
+  checkFederatedToken, checkIdentity, checkNmi, CheckResult, checkWorkloadIdentityProxy, exchangeFederatedToken,
+  IdentityCheckOptions, NmiCheckOptions, WorkloadIdentityCheckOptions,
+} from './checks';
 
 export type Probe = 'readiness' | 'liveness';
+export type CheckKind = 'nmi' | 'identity' | 'workload-identity';
 
 export interface IdentityHealthOptions {
-  /** 'nmi': NMI health only (strategy 3); 'identity': a token request, after the NMI check unless checkNmi is false (strategy 6). @default 'identity' */
-  readonly check?: 'nmi' | 'identity';
+  /**
+   * 'nmi': NMI health only (strategy 3); 'identity': a token request, after the NMI check unless
+   * checkNmi is false (strategy 6); 'workload-identity': the webhook env and federated token file,
+   * then the proxy sidecar and the AAD exchange when configured (strategy 9; no NMI).
+   * @default 'identity'
+   */
+  readonly check?: CheckKind;
   /** With check 'identity': check NMI before the token request (catches NMI loss at once; needs HOST_IP). @default true */
   readonly checkNmi?: boolean;
   readonly nmi?: NmiCheckOptions;
   readonly identity?: IdentityCheckOptions;
-  /** A token result is reused this long. @default 20000 */
+  /** With check 'workload-identity'. @default env and token file only */
+  readonly workloadIdentity?: WorkloadIdentityCheckOptions;
+  /** A token result (IMDS request, or AAD exchange) is reused this long. @default 20000 */
   readonly tokenCacheTtlMs?: number;
   /** Liveness passes until the first success or for this long after start. @default 180000 */
   readonly startupGraceMs?: number;
@@ -64,10 +76,15 @@ export class IdentityHealth {
     this.started = this.now();
   }
 
-  get kind(): 'nmi' | 'identity' { return this.o.check ?? 'identity'; }
+  get kind(): CheckKind { return this.o.check ?? 'identity'; }
 
   /** Upper bound of one evaluation, ms: probes need timeoutSeconds above it. */
   get boundMs(): number {
+    if (this.kind === 'workload-identity') {
+      const w = this.o.workloadIdentity ?? {};
+      // 1 s for the env and file, as the manifest's bound (strategies/options.ts appCheckPlan).
+      return 1000 + (w.proxyPort !== undefined ? (w.proxyTimeoutMs ?? 2000) : 0) + (w.exchange ? (w.timeoutMs ?? 4000) : 0);
+    }
     const nmi = this.kind === 'nmi' || this.o.checkNmi !== false ? (this.o.nmi?.timeoutMs ?? 1000) : 0;
     return nmi + (this.kind === 'identity' ? (this.o.identity?.timeoutMs ?? 4000) : 0);
   }
@@ -75,6 +92,16 @@ export class IdentityHealth {
   /** The identity stack (NMI, then the token) as one list of results. */
   async check(): Promise<CheckResult[]> {
     const results: CheckResult[] = [];
+    if (this.kind === 'workload-identity') {
+      // As the shell (ih_wi && ih_proxy && ih_token): each step only after the previous passed.
+      const w = this.o.workloadIdentity ?? {};
+      const file = await checkFederatedToken(w);
+      results.push(file);
+      if (file.ok && w.proxyPort !== undefined) results.push(await checkWorkloadIdentityProxy(w));
+      if (results.every((r) => r.ok) && w.exchange) results.push(await this.token());
+      if (results.every((r) => r.ok)) this.everOk = true;
+      return this.note(results);
+    }
     if (this.kind === 'nmi' || this.o.checkNmi !== false) {
       const nmi = await checkNmi(this.o.nmi);
       results.push(nmi);
@@ -112,14 +139,17 @@ export class IdentityHealth {
     return report(false, failed.reason);
   }
 
-  /** Cached token result; callers during a request wait for that request instead of starting one. */
+  /** Cached token result (IMDS, or AAD exchange); callers during a request wait for that request instead of starting one. */
   private token(): Promise<CheckResult> {
     const now = this.now();
     if (this.cached && now - this.cached.at >= 0 && now - this.cached.at < (this.o.tokenCacheTtlMs ?? 20_000)) {
       return Promise.resolve(this.cached.result);
     }
     if (!this.inflight) {
-      this.inflight = checkIdentity(this.o.identity).then((result) => {
+      const request = this.kind === 'workload-identity' ? exchangeFederatedToken(this.o.workloadIdentity) : checkIdentity(this.o.identity);
+      this.inflight = request.then((result) => {
+        // A file that vanished between the file check and the exchange is not an exchange result.
+        if (result.name === 'workload-identity') return result;
         this.cached = { result, at: now };
         if (result.ok || !result.transient) this.transientSince = undefined;
         else this.transientSince ??= now;

@@ -268,7 +268,7 @@ describe('fromEnv', () => {
   });
 
   it.each([
-    [{ [RUNTIME_ENV.check]: 'both' }, /IDENTITY_HEALTH_CHECK="both" must be nmi or identity/],
+    [{ [RUNTIME_ENV.check]: 'both' }, /IDENTITY_HEALTH_CHECK="both" must be nmi, identity or workload-identity/],
     [{ [RUNTIME_ENV.nmiPort]: '70000' }, /IDENTITY_HEALTH_NMI_PORT="70000" is not a port/],
     [{ [RUNTIME_ENV.tokenTimeout]: '4s' }, /IDENTITY_HEALTH_TOKEN_TIMEOUT_SECONDS="4s" is not a number of seconds/],
     [{ [RUNTIME_ENV.verifyIdentity]: 'yes' }, /IDENTITY_HEALTH_VERIFY_IDENTITY="yes" must be true or false/],

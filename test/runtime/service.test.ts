@@ -171,6 +171,6 @@ describe('example service, NMI-only check (strategy 3)', () => {
   });
 
   it('refuses to start on a malformed setting, naming the variable', async () => {
-    await expect(startService({ ...mockEnv(mock), IDENTITY_HEALTH_CHECK: 'nmy' })).rejects.toThrow(/IDENTITY_HEALTH_CHECK="nmy" must be nmi or identity/);
+    await expect(startService({ ...mockEnv(mock), IDENTITY_HEALTH_CHECK: 'nmy' })).rejects.toThrow(/IDENTITY_HEALTH_CHECK="nmy" must be nmi, identity or workload-identity/);
   });
 });
