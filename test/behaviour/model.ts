@@ -254,6 +254,7 @@ export const NODE_IDENTITY_VARIANTS: ReadonlyArray<{ readonly name: string; read
   { name: 'defaults (checkNmi)', options: {} },
   { name: 'checkNmi: false', options: { checkNmi: false } },
   { name: 'checkNmi: false, clientId (verifyIdentity)', options: { checkNmi: false, clientId: POD_IDENTITY.appid } },
+  { name: 'checkNmi: false, clientId, verifyIdentity: false', options: { checkNmi: false, clientId: POD_IDENTITY.appid, verifyIdentity: false } },
 ];
 
 /** NMI-only strategies have nothing to choose: their defaults are the one variant. */

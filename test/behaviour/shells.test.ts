@@ -94,6 +94,7 @@ describe('NMI gone, IMDS answers with the node identity', () => {
     'defaults (checkNmi)': { atStart: true, atRuntime: true },
     'checkNmi: false': { atStart: false, atRuntime: false },
     'checkNmi: false, clientId (verifyIdentity)': { atStart: true, atRuntime: true },
+    'checkNmi: false, clientId, verifyIdentity: false': { atStart: false, atRuntime: false },
   };
   for (const id of STRATEGY_IDS.filter((s) => getStrategy(s).checks === 'identity')) {
     for (const v of NODE_IDENTITY_VARIANTS) {

@@ -3,6 +3,7 @@
  * every probe result, Ready/NotReady, restarts and the requests the mock counted, on the
  * runner's virtual clock. Plain SVG text, no dependencies.
  */
+import { getStrategy } from '../../strategies';
 import type { TimelineEvent } from '../bed/runner';
 import type { Run } from './model';
 
@@ -19,7 +20,7 @@ export function timelineSvg(r: Run, title: string): string {
   const rows = ['NMI / IMDS', 'init container', 'startup probe', 'readiness probe', 'liveness probe', 'pod Ready', 'token requests', 'NMI requests'];
   const top = 48;
   const y = (name: string) => top + rows.indexOf(name) * ROW;
-  const H = top + rows.length * ROW + 40;
+  const H = top + rows.length * ROW + 56;
   const out: string[] = [];
   const push = (s: string) => out.push(s);
   push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
@@ -30,7 +31,7 @@ export function timelineSvg(r: Run, title: string): string {
   const nr = after('notready');
   const rs = after('restart');
   const reaction = `after the fault at ${f} s: ${nr === undefined ? 'stays Ready' : `NotReady +${(nr - f).toFixed(1)} s`}, ${rs === undefined ? 'no restart' : `restart +${(rs - f).toFixed(1)} s`}`;
-  push(`<text x="10" y="36" fill="#555">${esc(r.scenario.title)}; ${reaction}; image ${esc(r.image.id)}; virtual seconds since pod creation; refused requests are not counted</text>`);
+  push(`<text x="10" y="36" fill="#555">${esc(r.scenario.title)}; ${reaction}</text>`);
   rows.forEach((name) => push(`<text x="10" y="${y(name) + 15}">${name}</text><line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(name) + ROW - 2}" y2="${y(name) + ROW - 2}" stroke="#eee"/>`));
   // Mock state bands: one per step until the next.
   const steps = [...r.scenario.steps];
@@ -54,8 +55,8 @@ export function timelineSvg(r: Run, title: string): string {
       const row = e.kind === 'token' ? 'token requests' : 'NMI requests';
       push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${y(row) + 5}" y2="${y(row) + 19}" stroke="#555"/>`);
     } else if (e.type === 'restart') {
-      push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${top}" y2="${H - 30}" stroke="#d62728" stroke-dasharray="4 3"/>`);
-      push(`<text x="${x(e.t) + 3}" y="${H - 32}" fill="#d62728">restart (${e.probe})</text>`);
+      push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${top}" y2="${H - 46}" stroke="#d62728" stroke-dasharray="4 3"/>`);
+      push(`<text x="${x(e.t) + 3}" y="${H - 48}" fill="#d62728">restart (${e.probe})</text>`);
     }
   }
   // Ready bar: green while Ready.
@@ -69,8 +70,10 @@ export function timelineSvg(r: Run, title: string): string {
   if (readySince !== undefined) bar(readySince, dur);
   // Axis every 10 s.
   for (let t = 0; t <= dur; t += 10) {
-    push(`<line x1="${x(t)}" x2="${x(t)}" y1="${H - 26}" y2="${H - 22}" stroke="#333"/><text x="${x(t)}" y="${H - 10}" text-anchor="middle">${t}</text>`);
+    push(`<line x1="${x(t)}" x2="${x(t)}" y1="${H - 42}" y2="${H - 38}" stroke="#333"/><text x="${x(t)}" y="${H - 26}" text-anchor="middle">${t}</text>`);
   }
+  const via = getStrategy(r.strategy).placement === 'app' ? 'httpGet probes to the example health service' : `commands run in the image stand-in ${esc(r.image.id)}`;
+  push(`<text x="${LEFT}" y="${H - 2}" fill="#555">virtual seconds since pod creation; ${via}; refused connections are not counted as requests</text>`);
   push('</svg>');
   return out.join('\n') + '\n';
 }
