@@ -1,0 +1,155 @@
+/**
+ * Stand-ins for the workload identity tests, in the test process, on 127.0.0.1 (port 0): the AAD
+ * token endpoint (reached through AZURE_AUTHORITY_HOST) and the migration proxy sidecar's
+ * /readyz; plus federated token files in a temp dir. Nothing here leaves loopback.
+ *
+ * In state 'ok' the token endpoint behaves as AAD does for a client-credentials request with a
+ * client assertion: it checks the form, the client id and the assertion's `sub` and `exp`, and
+ * answers 400 with AAD's error codes when they do not match (AADSTS700016, AADSTS700213,
+ * AADSTS700024).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const TENANT_ID = '33333333-3333-3333-3333-333333333333';
+export const CLIENT_ID = '44444444-4444-4444-4444-444444444444';
+export const SUBJECT = 'system:serviceaccount:shop:orders';
+export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+export interface AadState {
+  /** 'ok': validate and issue; a number: answer that status with `error`/`description`; 'hang': never answer; 'bad-body': 200 without a token. */
+  token?: 'ok' | 'hang' | 'bad-body' | number;
+  error?: string;
+  description?: string;
+  /** The client id and subject the federated identity credential names (state 'ok'). */
+  clientId?: string;
+  subject?: string;
+  proxy?: 'ready' | 'not-ready' | 'hang';
+}
+
+export interface AadRequest {
+  at: number;
+  method: string;
+  path: string;
+  contentType?: string;
+  /** The form as sent (client_assertion included: the tests compare it with the file). */
+  form: Record<string, string>;
+}
+
+export interface Aad {
+  /** What AZURE_AUTHORITY_HOST is set to (with a trailing slash, as the webhook sets it). */
+  readonly authorityHost: string;
+  readonly proxyPort: number;
+  set(s: AadState): void;
+  requests(): AadRequest[];
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_STATE: AadState = { token: 'ok', clientId: CLIENT_ID, subject: SUBJECT, proxy: 'ready' };
+
+/** AAD-shaped error body (first sentence, then trace ids, as AAD writes them). */
+function aadError(error: string, description: string): string {
+  return JSON.stringify({ error, error_description: `${description}\r\nTrace ID: 00000000-0000-0000-0000-000000000000\r\nCorrelation ID: 11111111-0000-0000-0000-000000000000\r\nTimestamp: 2025-01-01 00:00:00Z`, error_codes: [Number(/AADSTS(\d+)/.exec(description)?.[1] ?? 0)] });
+}
+
+function claims(jwt: string): Record<string, unknown> | undefined {
+  try { return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')); } catch { return undefined; }
+}
+
+async function listen(server: http.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as AddressInfo).port;
+}
+
+export async function startAad(): Promise<Aad> {
+  let state: AadState = { ...DEFAULT_STATE };
+  let log: AadRequest[] = [];
+
+  const token = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => { if (body.length < 65536) body += c; });
+    req.on('end', () => {
+      const form = Object.fromEntries(new URLSearchParams(body));
+      log.push({ at: Date.now(), method: req.method ?? '', path: req.url ?? '', contentType: req.headers['content-type'], form });
+      const answer = (status: number, payload: string) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(payload); };
+      const s = state.token ?? 'ok';
+      if (s === 'hang') return; // never answers; the client's timeout must end it
+      if (s === 'bad-body') return answer(200, '{"token_type":"Bearer","expires_in":3599}');
+      if (typeof s === 'number') return answer(s, aadError(state.error ?? 'server_error', state.description ?? `AADSTS50000: stand-in answers ${s}.`));
+      if (req.method !== 'POST' || req.url !== `/${TENANT_ID}/oauth2/v2.0/token`) return answer(404, aadError('invalid_request', 'AADSTS90002: Tenant not found.'));
+      if (form.grant_type !== 'client_credentials' || form.client_assertion_type !== ASSERTION_TYPE || !form.scope) {
+        return answer(400, aadError('invalid_request', 'AADSTS900144: The request body must contain the following parameter.'));
+      }
+      if (form.client_id !== state.clientId) {
+        return answer(400, aadError('unauthorized_client', `AADSTS700016: Application with identifier '${form.client_id}' was not found in the directory '${TENANT_ID}'.`));
+      }
+      const c = claims(form.client_assertion ?? '');
+      if (!c) return answer(400, aadError('invalid_client', 'AADSTS50027: JWT token is invalid or malformed.'));
+      if (typeof c.exp !== 'number' || c.exp * 1000 <= Date.now()) {
+        return answer(400, aadError('invalid_client', 'AADSTS700024: Client assertion is not within its valid time range.'));
+      }
+      if (c.sub !== state.subject) {
+        return answer(400, aadError('invalid_request', `AADSTS700213: No matching federated identity record found for presented assertion subject '${String(c.sub)}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.`));
+      }
+      // An access token shaped like one, so a leak would show as 'eyJ' in logs and bodies.
+      answer(200, JSON.stringify({ token_type: 'Bearer', expires_in: 3599, access_token: jwt({ aud: form.scope, appid: form.client_id, exp: Math.floor(Date.now() / 1000) + 3600 }) }));
+    });
+  });
+
+  const proxy = http.createServer((req, res) => {
+    const p = state.proxy ?? 'ready';
+    if (p === 'hang') return;
+    res.writeHead(req.url === '/readyz' && p === 'ready' ? 200 : 503);
+    res.end(p === 'ready' ? 'ok' : 'not ready');
+  });
+
+  const [tokenPort, proxyPort] = [await listen(token), await listen(proxy)];
+  return {
+    authorityHost: `http://127.0.0.1:${tokenPort}/`,
+    proxyPort,
+    set(s) { state = { ...state, ...s }; },
+    requests: () => log.slice(),
+    reset() { state = { ...DEFAULT_STATE }; log = []; },
+    async stop() {
+      for (const server of [token, proxy]) {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    },
+  };
+}
+
+/** An unsigned JWT with these claims (the checks decode, never verify). */
+export function jwt(payload: Record<string, unknown>): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'RS256', kid: 'stand-in' })}.${part(payload)}.c2lnbmF0dXJl`;
+}
+
+/** A projected service account token as kubelet writes it, valid for `seconds` (negative: expired). */
+export function federatedToken(seconds = 3600, extra: Record<string, unknown> = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  return jwt({ aud: ['api://AzureADTokenExchange'], iss: 'https://oidc.example/issuer', sub: SUBJECT, iat: now, nbf: now, exp: now + seconds, ...extra });
+}
+
+/** A temp dir for token files; `write` replaces a file atomically (rename), as kubelet's projected volume does. */
+export function tokenDir(): { dir: string; file: string; write(content: string, name?: string): string; cleanup(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-wi-'));
+  const write = (content: string, name = 'azure-identity-token') => {
+    const target = path.join(dir, name);
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, content);
+    fs.renameSync(tmp, target);
+    return target;
+  };
+  return { dir, file: path.join(dir, 'azure-identity-token'), write, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The webhook's env for a pod, pointed at the stand-in. */
+export function webhookEnv(aad: Aad, file: string): Record<string, string> {
+  return { AZURE_CLIENT_ID: CLIENT_ID, AZURE_TENANT_ID: TENANT_ID, AZURE_FEDERATED_TOKEN_FILE: file, AZURE_AUTHORITY_HOST: aad.authorityHost };
+}

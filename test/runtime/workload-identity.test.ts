@@ -1,0 +1,352 @@
+/**
+ * Unit tests of the workload identity check (strategy 9) against the AAD / proxy stand-ins in
+ * ./aad.ts and token files in a temp dir; the cache and grace timers run on a fake clock.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkFederatedToken, checkWorkloadIdentity, checkWorkloadIdentityProxy, createHealthHandlers, exchangeFederatedToken,
+  fromEnv, IdentityHealth, IdentityHealthOptions, RUNTIME_ENV, WorkloadIdentityCheckOptions, workloadIdentityTokenUrl,
+} from '../../src/runtime';
+import { Aad, ASSERTION_TYPE, CLIENT_ID, federatedToken, jwt, startAad, TENANT_ID, tokenDir, webhookEnv } from './aad';
+
+let aad: Aad;
+let files: ReturnType<typeof tokenDir>;
+let valid: string;
+beforeAll(async () => {
+  aad = await startAad();
+  files = tokenDir();
+});
+afterAll(async () => {
+  await aad?.stop();
+  files?.cleanup();
+});
+afterEach(() => aad.reset());
+
+/** A fresh valid token file and options that read the webhook env from a map (never process.env). */
+function wi(o: Partial<WorkloadIdentityCheckOptions> = {}, env: Record<string, string | undefined> = {}): WorkloadIdentityCheckOptions {
+  valid = files.write(federatedToken());
+  return { env: { ...webhookEnv(aad, valid), ...env }, timeoutMs: 300, proxyTimeoutMs: 300, ...o };
+}
+const exchanges = () => aad.requests().length;
+/** Nothing in a result may carry the federated token or an access token. */
+const noToken = (x: unknown) => expect(JSON.stringify(x)).not.toMatch(/eyJ/);
+
+describe('checkFederatedToken: webhook env and token file', () => {
+  it('is healthy with the four env vars and an unexpired JWT, and says until when', async () => {
+    const r = await checkFederatedToken(wi());
+    expect(r).toMatchObject({ name: 'workload-identity', ok: true, transient: false, reason: expect.stringMatching(/webhook env set, federated token in .* valid until 20\d\d-/) });
+    noToken(r);
+  });
+
+  it.each([['AZURE_CLIENT_ID'], ['AZURE_TENANT_ID'], ['AZURE_FEDERATED_TOKEN_FILE'], ['AZURE_AUTHORITY_HOST']])('without %s: the webhook did not mutate the pod', async (name) => {
+    const r = await checkFederatedToken(wi({}, { [name]: undefined }));
+    expect(r).toMatchObject({ ok: false, transient: false });
+    expect(r.reason).toBe(`${name} is not set: the workload identity webhook did not mutate this pod (label azure.workload.identity/use: "true" missing, or the webhook was not running when the pod was created)`);
+  });
+
+  it('names every missing variable at once (pod created before the webhook ran)', async () => {
+    const r = await checkFederatedToken({ env: {} });
+    expect(r.reason).toMatch(/^AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST are not set: the workload identity webhook did not mutate/);
+  });
+
+  it('reads process.env by default', async () => {
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, webhookEnv(aad, files.write(federatedToken())));
+      expect((await checkFederatedToken()).ok).toBe(true);
+      delete process.env.AZURE_TENANT_ID;
+      expect((await checkFederatedToken()).reason).toMatch(/^AZURE_TENANT_ID is not set/);
+    } finally {
+      for (const k of Object.keys(webhookEnv(aad, ''))) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    }
+  });
+
+  it('checks AZURE_CLIENT_ID against the expected client id (case-insensitive GUID)', async () => {
+    expect((await checkFederatedToken(wi({ expectClientId: CLIENT_ID.toUpperCase() }))).ok).toBe(true);
+    const other = '55555555-5555-5555-5555-555555555555';
+    expect((await checkFederatedToken(wi({ expectClientId: other }))).reason)
+      .toBe(`AZURE_CLIENT_ID is ${CLIENT_ID}, expected ${other} (service account annotation azure.workload.identity/client-id)`);
+  });
+
+  it.each<[string, () => string, RegExp]>([
+    ['missing', () => path.join(files.dir, 'nope'), /federated token file .*nope is missing or unreadable \(projected service account token volume\): ENOENT/],
+    ['a directory (unreadable as a file)', () => files.dir, /is missing or unreadable .*EISDIR/],
+    ['empty', () => files.write('', 'empty'), /federated token file .*empty is empty$/],
+    ['blank', () => files.write(' \n', 'blank'), /is empty$/],
+    ['not a JWT', () => files.write('not-a-jwt', 'plain'), /federated token in .*plain has no exp claim \(not a JWT\?\)/],
+    ['a JWT without exp', () => files.write(jwt({ sub: 'x' }), 'noexp'), /has no exp claim/],
+    ['a JWT with a string exp', () => files.write(jwt({ exp: '99999999999' }), 'strexp'), /has no exp claim/],
+    ['expired', () => files.write(federatedToken(-60), 'expired'), /federated token in .*expired expired at 20\d\d-\d\d-\d\dT.*Z \(kubelet stopped refreshing the projected token\?\)/],
+  ])('token file %s -> hard fault with the reason', async (_name, file, reason) => {
+    const r = await checkFederatedToken(wi({}, { AZURE_FEDERATED_TOKEN_FILE: file() }));
+    expect(r).toMatchObject({ name: 'workload-identity', ok: false, transient: false, reason: expect.stringMatching(reason) });
+    noToken(r);
+  });
+
+  it('compares exp with the clock (exp must be in the future)', async () => {
+    const o = wi();
+    const exp = (JSON.parse(Buffer.from(fs.readFileSync(valid, 'utf8').split('.')[1], 'base64url').toString()) as { exp: number }).exp;
+    expect((await checkFederatedToken({ ...o, now: () => exp * 1000 - 1 })).ok).toBe(true);
+    expect((await checkFederatedToken({ ...o, now: () => exp * 1000 })).reason).toMatch(/expired at/);
+  });
+
+  it('reads a huge file only in part (a wrong path must not stall the probe)', async () => {
+    const big = files.write('x'.repeat(200_000), 'big');
+    const r = await checkFederatedToken(wi({}, { AZURE_FEDERATED_TOKEN_FILE: big }));
+    expect(r.reason).toMatch(/no exp claim/);
+  });
+});
+
+describe('checkWorkloadIdentityProxy', () => {
+  it('is ready on 200 from GET 127.0.0.1:<port>/readyz, not on 503, refused or hanging', async () => {
+    expect(await checkWorkloadIdentityProxy({ proxyPort: aad.proxyPort })).toMatchObject({ name: 'wi-proxy', ok: true, status: 200 });
+    aad.set({ proxy: 'not-ready' });
+    expect(await checkWorkloadIdentityProxy({ proxyPort: aad.proxyPort })).toMatchObject({ ok: false, transient: false, status: 503, reason: `workload identity proxy sidecar not ready on port ${aad.proxyPort}: http://127.0.0.1:${aad.proxyPort}/readyz answered 503` });
+    expect((await checkWorkloadIdentityProxy({ proxyPort: 1 })).reason).toMatch(/not ready on port 1: connect ECONNREFUSED .*is the azwi-proxy sidecar running\? annotation azure.workload.identity\/inject-proxy-sidecar/);
+    aad.set({ proxy: 'hang' });
+    const t0 = Date.now();
+    expect((await checkWorkloadIdentityProxy({ proxyPort: aad.proxyPort, proxyTimeoutMs: 300 })).reason).toMatch(/no answer within 0.3 s \(proxy hung\?\)/);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('exchangeFederatedToken: client credentials at AAD', () => {
+  it('builds the URL from AZURE_AUTHORITY_HOST (trailing / or not) and AZURE_TENANT_ID', () => {
+    expect(workloadIdentityTokenUrl('https://login.microsoftonline.com/', TENANT_ID)).toBe(`https://login.microsoftonline.com/${TENANT_ID}/oauth2/v2.0/token`);
+    expect(workloadIdentityTokenUrl('https://login.microsoftonline.com', TENANT_ID)).toBe(`https://login.microsoftonline.com/${TENANT_ID}/oauth2/v2.0/token`);
+  });
+
+  it('POSTs the form an Azure SDK sends, with the file as client assertion, and never returns a token', async () => {
+    const r = await exchangeFederatedToken(wi());
+    expect(r).toEqual({ name: 'wi-exchange', ok: true, transient: false, status: 200, reason: `token exchange at ${aad.authorityHost}${TENANT_ID}/oauth2/v2.0/token succeeded` });
+    const [req] = aad.requests();
+    expect(req).toMatchObject({ method: 'POST', path: `/${TENANT_ID}/oauth2/v2.0/token`, contentType: 'application/x-www-form-urlencoded' });
+    expect(req.form).toEqual({
+      client_id: CLIENT_ID, client_assertion: fs.readFileSync(valid, 'utf8'), client_assertion_type: ASSERTION_TYPE,
+      grant_type: 'client_credentials', scope: 'https://management.azure.com/.default',
+    });
+    await exchangeFederatedToken(wi({ scope: 'https://vault.azure.net/.default' }));
+    expect(aad.requests()[1].form.scope).toBe('https://vault.azure.net/.default');
+  });
+
+  it.each<[string, Parameters<Aad['set']>[0], number, RegExp]>([
+    ['no matching federated identity credential (AADSTS700213)', { subject: 'system:serviceaccount:shop:other' }, 400,
+      /answered 400: invalid_request: AADSTS700213: No matching federated identity record found for presented assertion subject 'system:serviceaccount:shop:orders'.*: no matching federated identity credential: add one to the identity \(issuer = the cluster's OIDC issuer URL, subject = system:serviceaccount:<namespace>:<service account>/],
+    ['older code AADSTS70021', { token: 400, error: 'invalid_request', description: 'AADSTS70021: No matching federated identity record found for presented assertion.' }, 400, /AADSTS70021.*: no matching federated identity credential/],
+    ['invalid_client 401', { token: 401, error: 'invalid_client', description: 'AADSTS7000215: Invalid client secret provided.' }, 401, /answered 401: invalid_client: .*AAD rejected the client assertion \(invalid_client\): no matching federated identity credential/],
+    ['invalid_client 400 without a known code', { token: 400, error: 'invalid_client', description: 'AADSTS50027: JWT token is invalid or malformed.' }, 400, /AAD rejected the client assertion \(invalid_client\)/],
+    ['unknown client id (AADSTS700016)', { clientId: '55555555-5555-5555-5555-555555555555' }, 400, /unauthorized_client: AADSTS700016: .*: the application \(AZURE_CLIENT_ID\) is not found in the tenant: check the service account annotation/],
+    ['other 400', { token: 400, error: 'invalid_request', description: 'AADSTS900144: missing parameter.' }, 400, /AAD rejected the request \(invalid_request\): federated identity credential missing or wrong/],
+  ])('%s -> hard fault that says so', async (_name, state, status, reason) => {
+    aad.set(state);
+    const r = await exchangeFederatedToken(wi());
+    expect(r).toMatchObject({ name: 'wi-exchange', ok: false, transient: false, status, reason: expect.stringMatching(reason) });
+    expect(r.reason).not.toMatch(/Trace ID/); // the first sentence only
+    noToken(r);
+  });
+
+  it.each([429, 500, 503, 504])('%i -> transient', async (status) => {
+    aad.set({ token: status, error: 'temporarily_unavailable', description: 'AADSTS50196: The server terminated an operation because it encountered a client request loop.' });
+    const r = await exchangeFederatedToken(wi());
+    expect(r).toMatchObject({ ok: false, transient: true, status, reason: expect.stringMatching(status === 429 ? /answered 429.*AAD throttled/ : new RegExp(`answered ${status}.*transient fault at AAD`)) });
+  });
+
+  it('a timeout is transient and bounded', async () => {
+    aad.set({ token: 'hang' });
+    const t0 = Date.now();
+    const r = await exchangeFederatedToken(wi());
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(r).toMatchObject({ ok: false, transient: true, reason: expect.stringMatching(/token exchange at .*: no answer within 0.3 s \(AAD slow or unreachable/) });
+  });
+
+  it('200 without access_token is a hard fault', async () => {
+    aad.set({ token: 'bad-body' });
+    expect(await exchangeFederatedToken(wi())).toMatchObject({ ok: false, transient: false, status: 200, reason: expect.stringMatching(/answered 200 without an access_token/) });
+  });
+
+  it('a refused connection is a hard fault; a malformed AZURE_AUTHORITY_HOST is named', async () => {
+    expect(await exchangeFederatedToken(wi({}, { AZURE_AUTHORITY_HOST: 'http://127.0.0.1:1/' }))).toMatchObject({ ok: false, transient: false, reason: expect.stringMatching(/failed: connect ECONNREFUSED .*egress to AZURE_AUTHORITY_HOST blocked\?/) });
+    expect((await exchangeFederatedToken(wi({}, { AZURE_AUTHORITY_HOST: 'not a url' }))).reason).toBe('AZURE_AUTHORITY_HOST="not a url" is not an http(s) URL');
+    expect((await exchangeFederatedToken(wi({}, { AZURE_AUTHORITY_HOST: 'ftp://x/' }))).reason).toMatch(/is not an http\(s\) URL/);
+    await new Promise((r) => setTimeout(r, 400)); // a stray timer would throw here
+  });
+
+  it('scrubs anything token-shaped that AAD might echo', async () => {
+    aad.set({ token: 400, error: 'invalid_client', description: `AADSTS50027: bad assertion ${federatedToken()}.` });
+    const r = await exchangeFederatedToken(wi());
+    expect(r.reason).toMatch(/bad assertion <redacted>/);
+    noToken(r);
+  });
+
+  it('does not exchange when the token file is bad', async () => {
+    const r = await exchangeFederatedToken(wi({}, { AZURE_FEDERATED_TOKEN_FILE: path.join(files.dir, 'nope') }));
+    expect(r).toMatchObject({ name: 'workload-identity', ok: false });
+    expect(exchanges()).toBe(0);
+  });
+});
+
+describe('checkWorkloadIdentity: the whole check, in the shell order', () => {
+  it('env and file only by default: no request at all', async () => {
+    expect(await checkWorkloadIdentity(wi())).toMatchObject({ name: 'workload-identity', ok: true, reason: 'webhook env and federated token file ok' });
+    expect(exchanges()).toBe(0);
+  });
+
+  it('with proxy and exchange: all three, and the first failure stops the rest', async () => {
+    const all = wi({ exchange: true, proxyPort: aad.proxyPort });
+    expect(await checkWorkloadIdentity(all)).toMatchObject({ ok: true, reason: 'webhook env and federated token file, proxy sidecar, token exchange ok' });
+    expect(exchanges()).toBe(1);
+    aad.set({ proxy: 'not-ready' });
+    expect(await checkWorkloadIdentity(all)).toMatchObject({ name: 'wi-proxy', ok: false });
+    expect(exchanges()).toBe(1);
+    aad.set({ proxy: 'ready', subject: 'other' });
+    expect(await checkWorkloadIdentity(all)).toMatchObject({ name: 'wi-exchange', ok: false, reason: expect.stringMatching(/AADSTS700213/) });
+    expect(await checkWorkloadIdentity({ ...all, env: { ...all.env, AZURE_FEDERATED_TOKEN_FILE: files.write(federatedToken(-1), 'old') } })).toMatchObject({ name: 'workload-identity', ok: false, reason: expect.stringMatching(/expired/) });
+    expect(exchanges()).toBe(2);
+  });
+});
+
+describe('IdentityHealth with workload identity, on a fake clock', () => {
+  let t = 0;
+  const health = (o: Partial<IdentityHealthOptions> = {}, w: Partial<WorkloadIdentityCheckOptions> = {}) => {
+    t = 1_000_000;
+    return new IdentityHealth({ check: 'workload-identity', workloadIdentity: wi({ exchange: true, ...w }), now: () => t, ...o });
+  };
+
+  it('bounds one evaluation as the manifest assumes (1 s + proxy 2 s + exchange timeout)', () => {
+    expect(new IdentityHealth({ check: 'workload-identity' }).boundMs).toBe(1000);
+    expect(new IdentityHealth({ check: 'workload-identity', workloadIdentity: { exchange: true } }).boundMs).toBe(5000);
+    expect(new IdentityHealth({ check: 'workload-identity', workloadIdentity: { exchange: true, timeoutMs: 2000, proxyPort: 8000 } }).boundMs).toBe(5000);
+    expect(new IdentityHealth({ check: 'workload-identity' }).kind).toBe('workload-identity');
+  });
+
+  it('checks the file every call, caches the exchange for the TTL (concurrent callers share one request)', async () => {
+    const h = health({ tokenCacheTtlMs: 20_000 }, { proxyPort: aad.proxyPort });
+    const rs = await Promise.all([h.readiness(), h.liveness(), h.readiness()]);
+    expect(rs.map((r) => r.ok)).toEqual([true, true, true]);
+    expect(rs[0].checks.map((c) => c.name)).toEqual(['workload-identity', 'wi-proxy', 'wi-exchange']);
+    expect(exchanges()).toBe(1);
+    t += 19_999;
+    expect((await h.readiness()).ok).toBe(true);
+    expect(exchanges()).toBe(1);
+    // The file is read every call: an expired token shows at once, cache or not.
+    const saved = fs.readFileSync(valid, 'utf8');
+    files.write(federatedToken(-5), path.basename(valid));
+    const r = await h.readiness();
+    expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(/expired at/) });
+    expect(r.checks.map((c) => c.name)).toEqual(['workload-identity']);
+    files.write(saved, path.basename(valid));
+    // So is the proxy.
+    aad.set({ proxy: 'not-ready' });
+    expect((await h.readiness()).reason).toMatch(/proxy sidecar not ready/);
+    aad.set({ proxy: 'ready' });
+    t += 1;
+    expect((await h.readiness()).ok).toBe(true);
+    expect(exchanges()).toBe(2);
+  });
+
+  it('without exchange: never calls AAD', async () => {
+    const h = health({}, { exchange: false });
+    for (let i = 0; i < 5; i++) { expect((await h.readiness()).ok).toBe(true); t += 60_000; }
+    expect(exchanges()).toBe(0);
+  });
+
+  it('a missing federated identity credential fails liveness at once after a success, and readiness', async () => {
+    const h = health({ tokenCacheTtlMs: 0 });
+    expect((await h.liveness()).ok).toBe(true);
+    aad.set({ subject: 'system:serviceaccount:shop:renamed' });
+    t += 1;
+    const live = await h.liveness();
+    expect(live).toMatchObject({ ok: false, reason: expect.stringMatching(/no matching federated identity credential/) });
+    expect((await h.readiness()).ok).toBe(false);
+  });
+
+  it('AAD 500/429/timeouts fail readiness but liveness only after the transient grace', async () => {
+    const h = health({ tokenCacheTtlMs: 0, transientGraceMs: 60_000 });
+    expect((await h.liveness()).ok).toBe(true);
+    aad.set({ token: 503 });
+    t += 1;
+    expect((await h.readiness())).toMatchObject({ ok: false, checks: [{ ok: true }, { name: 'wi-exchange', ok: false, transient: true }] });
+    t += 30_000;
+    expect((await h.liveness())).toMatchObject({ ok: true, reason: expect.stringMatching(/transient fault for 30 s, liveness holds up to 60 s: .*answered 503/) });
+    aad.set({ token: 'hang' });
+    t += 31_000;
+    expect((await h.liveness())).toMatchObject({ ok: false, reason: expect.stringMatching(/transient fault lasting 61 s \(over 60 s\): token exchange .*no answer within/) });
+    aad.set({ token: 'ok' });
+    t += 1;
+    expect((await h.liveness()).ok).toBe(true);
+    aad.set({ token: 429 });
+    t += 1;
+    expect((await h.liveness()).reason).toMatch(/transient fault for 0 s/); // the grace starts again
+  });
+
+  it('holds liveness during the startup grace until the first success (webhook env missing at start)', async () => {
+    const h = new IdentityHealth({ check: 'workload-identity', workloadIdentity: { env: {} }, startupGraceMs: 180_000, now: () => t });
+    expect(await h.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(/startup grace \(180 s left\): AZURE_CLIENT_ID, .* are not set/) });
+    expect((await h.readiness()).ok).toBe(false);
+    t += 180_000;
+    expect((await h.liveness()).ok).toBe(false);
+  });
+
+  it('logs changes only, never a token', async () => {
+    const lines: string[] = [];
+    const h = health({ tokenCacheTtlMs: 0, log: (l) => lines.push(l) });
+    await h.readiness();
+    await h.readiness();
+    aad.set({ subject: 'other' });
+    await h.readiness();
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(/^identity-health: wi-exchange fail: .*AADSTS700213/);
+    noToken(lines);
+  });
+
+  it('handlers answer 503 with the reason and the check names', async () => {
+    const handlers = createHealthHandlers({ check: 'workload-identity', workloadIdentity: wi({ exchange: true }), checks: [{ name: 'db', check: () => true }] });
+    const r = await handlers.report('readiness');
+    expect(r.checks.map((c) => c.name)).toEqual(['workload-identity', 'wi-exchange', 'db']);
+    expect(r.ok).toBe(true);
+  });
+});
+
+describe('fromEnv for workload identity (strategy 9)', () => {
+  const base = { [RUNTIME_ENV.check]: 'workload-identity' };
+
+  it('reads the env strategy 9 sets; no HOST_IP or NMI settings', () => {
+    const env = {
+      ...base, [RUNTIME_ENV.clientId]: CLIENT_ID, [RUNTIME_ENV.wiExchange]: 'true', [RUNTIME_ENV.wiScope]: 'https://vault.azure.net/.default',
+      [RUNTIME_ENV.tokenTimeout]: '3', [RUNTIME_ENV.wiProxyPort]: '8000', [RUNTIME_ENV.tokenCacheTtl]: '30',
+      [RUNTIME_ENV.startupGrace]: '120', [RUNTIME_ENV.transientGrace]: '90',
+    };
+    const o = fromEnv(env);
+    expect(o).toEqual({
+      check: 'workload-identity',
+      workloadIdentity: { expectClientId: CLIENT_ID, exchange: true, scope: 'https://vault.azure.net/.default', timeoutMs: 3000, proxyPort: 8000, env },
+      tokenCacheTtlMs: 30_000, startupGraceMs: 120_000, transientGraceMs: 90_000,
+    });
+    expect(new IdentityHealth(o).boundMs).toBe(1000 + 2000 + 3000);
+  });
+
+  it('defaults: no exchange, no proxy, the usual cache and graces', () => {
+    expect(fromEnv(base)).toMatchObject({
+      check: 'workload-identity', workloadIdentity: { exchange: false, proxyPort: undefined, timeoutMs: 4000 },
+      tokenCacheTtlMs: 20_000, startupGraceMs: 180_000, transientGraceMs: 60_000,
+    });
+  });
+
+  it('the webhook env comes from the given map, not process.env', async () => {
+    const env = { ...base, ...webhookEnv(aad, files.write(federatedToken())) };
+    expect((await new IdentityHealth(fromEnv(env)).readiness()).ok).toBe(true);
+    expect((await new IdentityHealth(fromEnv(base)).readiness()).reason).toMatch(/are not set/);
+  });
+
+  it.each<[Record<string, string>, RegExp]>([
+    [{ [RUNTIME_ENV.wiExchange]: 'yes' }, /IDENTITY_HEALTH_WI_EXCHANGE="yes" must be true or false/],
+    [{ [RUNTIME_ENV.wiProxyPort]: '80000' }, /IDENTITY_HEALTH_WI_PROXY_PORT="80000" is not a port/],
+    [{ [RUNTIME_ENV.wiProxyPort]: 'http' }, /IDENTITY_HEALTH_WI_PROXY_PORT="http" is not a port/],
+    [{ [RUNTIME_ENV.tokenTimeout]: '-1' }, /IDENTITY_HEALTH_TOKEN_TIMEOUT_SECONDS="-1" is not a number of seconds/],
+    [{ [RUNTIME_ENV.tokenCacheTtl]: 'x' }, /IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS="x"/],
+  ])('refuses %j', (env, msg) => {
+    expect(() => fromEnv({ ...base, ...env })).toThrow(msg);
+  });
+});
