@@ -29,7 +29,7 @@ afterEach(async () => {
 
 /** The env appCheckPlan puts on the container (taken from the strategy itself), as name -> value. */
 function strategyEnv(o: Record<string, unknown>): Record<string, string> {
-  const plan = getStrategy('workload-identity-app-check').plan(o as never) as { target: { env: Array<{ name: string; value?: string }> } };
+  const plan = getStrategy('workload-identity-app-check').plan(o as never) as { target: { env: ReadonlyArray<{ name: string; value?: string }> } };
   return Object.fromEntries(plan.target.env.map((e) => [e.name, e.value ?? '']));
 }
 
