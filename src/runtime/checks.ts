@@ -332,17 +332,17 @@ function aadDetail(body: string): { error?: string; code?: string; text: string 
     description = body.includes('access_token') ? '' : body;
   }
   const code = /AADSTS\d+/.exec(description)?.[0];
-  // The first sentence is the useful part; trace and correlation ids follow.
-  const first = description.split(/\r?\n|(?<=\.)\s+Trace ID/)[0].trim().slice(0, 300);
+  // What precedes the trace and correlation ids (for AADSTS70021 that includes the assertion's issuer, subject and audience).
+  const first = description.split(/\r?\n|\s+Trace ID:/)[0].trim().slice(0, 400);
   const text = [error, first].filter(Boolean).join(': ');
   return { error, code, text: text ? `: ${scrub(text)}` : '' };
 }
 
 /** What a rejected exchange means, by AADSTS code, then by OAuth error. */
 function aadReason(status: number, error: string | undefined, code: string | undefined): { reason: string; transient: boolean } {
-  const fic = 'no matching federated identity credential: add one to the identity (issuer = the cluster\'s OIDC issuer URL, subject = system:serviceaccount:<namespace>:<service account>, audience api://AzureADTokenExchange), or fix the one there';
+  const fic = 'no matching federated identity credential: add one to the identity (issuer = the cluster\'s OIDC issuer URL, subject = system:serviceaccount:<namespace>:<service account>, audience api://AzureADTokenExchange; matched case-sensitively), or fix the one there';
   switch (code) {
-    case 'AADSTS70021': case 'AADSTS700211': case 'AADSTS700212': case 'AADSTS700213': return { reason: fic, transient: false };
+    case 'AADSTS70021': case 'AADSTS700211': case 'AADSTS700212': case 'AADSTS700213': case 'AADSTS7002138': return { reason: fic, transient: false };
     case 'AADSTS700016': return { reason: 'the application (AZURE_CLIENT_ID) is not found in the tenant: check the service account annotation azure.workload.identity/client-id and AZURE_TENANT_ID', transient: false };
     case 'AADSTS90002': return { reason: 'the tenant (AZURE_TENANT_ID) is not found', transient: false };
     case 'AADSTS700024': return { reason: 'the federated token is outside its valid time range (expired, or the node clock is off)', transient: false };

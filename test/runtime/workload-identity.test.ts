@@ -147,6 +147,19 @@ describe('exchangeFederatedToken: client credentials at AAD', () => {
     noToken(r);
   });
 
+  it('keeps what AAD says about the assertion (issuer, subject, audience), drops the trace ids, in both layouts AAD uses', async () => {
+    // As AAD answered in Azure/azure-workload-identity#616 (ids replaced).
+    aad.set({ token: 400, error: 'invalid_request', description: "AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://oidc.example/issuer'. Assertion Subject: 'system:serviceaccount:default:workload-identity-sa'. Assertion Audience: 'api://AzureADTokenExchange'. https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation" });
+    const r = await exchangeFederatedToken(wi());
+    expect(r.reason).toMatch(/Assertion Subject: 'system:serviceaccount:default:workload-identity-sa'. Assertion Audience: 'api:\/\/AzureADTokenExchange'.*: no matching federated identity credential/);
+    expect(r.reason).not.toMatch(/Trace ID|Correlation/);
+    // Trace ids on the same line (Azure/azure-workload-identity#1200), and the case-sensitivity code.
+    aad.set({ token: 400, error: 'invalid_client', description: "AADSTS7002138: No matching federated identity record found for presented assertion subject 'system:serviceaccount:Shop:orders'. https://learn.microsoft.com/entra/workload-id/workload-identity-federation Trace ID: xx Correlation ID: yy Timestamp: 2025-04-22 01:01:11Z" });
+    const r2 = await exchangeFederatedToken(wi());
+    expect(r2.reason).toMatch(/AADSTS7002138: .*workload-identity-federation: no matching federated identity credential: .*matched case-sensitively/);
+    expect(r2.reason).not.toMatch(/Trace ID|Correlation/);
+  });
+
   it.each([429, 500, 503, 504])('%i -> transient', async (status) => {
     aad.set({ token: status, error: 'temporarily_unavailable', description: 'AADSTS50196: The server terminated an operation because it encountered a client request loop.' });
     const r = await exchangeFederatedToken(wi());
