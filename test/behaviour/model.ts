@@ -60,6 +60,9 @@ export interface Scenario {
   readonly fault: { start: number; end: number };
 }
 
+/** The bursts of the burst scenario. */
+export const BURSTS = [{ at: 40, status: 429 }, { at: 100, status: 500 }, { at: 165, status: 429 }, { at: 230, status: 500 }, { at: 295, status: 429 }] as const;
+
 const scenario = (id: string, title: string, duration: number, fault: Scenario['fault'], steps: Step[]): Scenario => ({ id, title, duration, fault, steps });
 
 /**
@@ -84,13 +87,14 @@ export const SCENARIOS = {
     { at: 30, label: 'token 403', state: { token: 403 } },
     { at: 100, label: 'token ok', state: { token: 'ok' } },
   ]),
-  // The bursts start where a token request falls due (the cache expires every 20 s from the first request).
-  burst: scenario('burst', 'token 429 for 5 s at 40 s, 500 for 5 s at 100 s', 160, { start: 40, end: 105 }, [
-    { at: 40, label: 'token 429', state: { token: 429 } },
-    { at: 45, label: 'token ok', state: { token: 'ok' } },
-    { at: 100, label: 'token 500', state: { token: 500 } },
-    { at: 105, label: 'token ok', state: { token: 'ok' } },
-  ]),
+  // A 20 s token cache sees a 5 s burst only if a request falls due inside it: single bursts
+  // 60-65 s apart (past liveness's 3 x 10 s and the cache) at 0, 0, 5, 10 and 15 s into the
+  // 20 s token cycle of the probes, so both a 429 and a 500 burst meet a request.
+  burst: scenario('burst', 'single 5 s bursts of token 429 / 500, 60-65 s apart', 340, { start: 40, end: 300 },
+    BURSTS.flatMap((b) => [
+      { at: b.at, label: `token ${b.status}`, state: { token: b.status } },
+      { at: b.at + 5, label: 'token ok', state: { token: 'ok' } },
+    ])),
   // Long enough for the restart (by ~52 s), short because every slow probe costs real seconds.
   nmiSlow: scenario('nmi-slow', 'NMI answers after 10 s (beyond the probe timeout) from 30 s to 60 s', 100, { start: 30, end: 60 }, [
     { at: 30, label: 'NMI slow (10 s)', state: { nmi: 'slow', nmiDelayMs: 10_000 } },

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
 import { Bed, requireTools, startBed } from '../bed/bed';
 import {
-  failedProbesIn, firstStart, gatedUntil, measureLatency, notReadyAfter, readyAt, requestsPerMinute, restartAfter, restarts,
+  BURSTS, failedProbesIn, firstStart, gatedUntil, measureLatency, notReadyAfter, readyAt, requestsPerMinute, restartAfter, restarts,
   run, SCENARIOS, STRATEGY_IDS, worst,
 } from './model';
 
@@ -44,11 +44,12 @@ describe('runtime behaviour with default settings', () => {
   }
 
   for (const id of STRATEGY_IDS) {
-    it(`${id}: a 5 s burst of 429 and one of 500 restart nothing`, async () => {
+    it(`${id}: single 5 s bursts of 429 and of 500 restart nothing`, async () => {
       const r = await run(bed, id, SCENARIOS.burst);
       expect(restarts(r)).toBe(0);
-      // The bursts are placed where a token request falls due: identity probes must have seen them.
-      if (identityIds.includes(id) && getStrategy(id).placement !== 'init') expect(failedProbesIn(r, 40, 65)).toBeGreaterThan(0);
+      // At least one burst met a token request (else the run proves nothing for identity checks).
+      const hit = BURSTS.filter((b) => failedProbesIn(r, b.at, b.at + 30) > 0).length;
+      if (identityIds.includes(id) && getStrategy(id).placement !== 'init') expect(hit).toBeGreaterThan(0);
       expect(readyAt(r, SCENARIOS.burst.duration - 1)).toBe(true);
     });
   }
