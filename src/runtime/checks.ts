@@ -388,7 +388,10 @@ async function exchange(t: FederatedToken, o: WorkloadIdentityCheckOptions): Pro
   } catch (e) {
     if (e instanceof TimeoutError) return fail(`token exchange at ${url}: ${e.message} (AAD slow or unreachable from this pod?)`, true);
     const code = (e as NodeJS.ErrnoException).code ?? '';
-    return fail(`token exchange at ${url} failed: ${scrub(describeError(e))} (egress to AZURE_AUTHORITY_HOST blocked?)`, TRANSIENT_NET.has(code));
+    const hint = /CERT|SELF_SIGNED|SIGNATURE|TLS|SSL/.test(code)
+      ? 'TLS: an HTTPS proxy in the way? its CA goes in NODE_EXTRA_CA_CERTS'
+      : code === 'ENOTFOUND' ? 'DNS: is AZURE_AUTHORITY_HOST resolvable from the pod?' : 'egress to AZURE_AUTHORITY_HOST blocked?';
+    return fail(`token exchange at ${url} failed: ${scrub(describeError(e))} (${hint})`, TRANSIENT_NET.has(code));
   }
   if (a.status !== 200) {
     const d = aadDetail(a.body);

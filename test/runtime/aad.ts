@@ -9,7 +9,9 @@
  * AADSTS700024).
  */
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,11 +67,12 @@ async function listen(server: http.Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-export async function startAad(): Promise<Aad> {
+/** With `tls`, the token endpoint is https (as the real AZURE_AUTHORITY_HOST is). */
+export async function startAad(o: { tls?: { key: string; cert: string } } = {}): Promise<Aad> {
   let state: AadState = { ...DEFAULT_STATE };
   let log: AadRequest[] = [];
 
-  const token = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => { if (body.length < 65536) body += c; });
@@ -99,7 +102,8 @@ export async function startAad(): Promise<Aad> {
       // An access token shaped like one, so a leak would show as 'eyJ' in logs and bodies.
       answer(200, JSON.stringify({ token_type: 'Bearer', expires_in: 3599, access_token: jwt({ aud: form.scope, appid: form.client_id, exp: Math.floor(Date.now() / 1000) + 3600 }) }));
     });
-  });
+  };
+  const token: http.Server = o.tls ? https.createServer(o.tls, handler) : http.createServer(handler);
 
   const proxy = http.createServer((req, res) => {
     const p = state.proxy ?? 'ready';
@@ -110,7 +114,7 @@ export async function startAad(): Promise<Aad> {
 
   const [tokenPort, proxyPort] = [await listen(token), await listen(proxy)];
   return {
-    authorityHost: `http://127.0.0.1:${tokenPort}/`,
+    authorityHost: `${o.tls ? 'https' : 'http'}://127.0.0.1:${tokenPort}/`,
     proxyPort,
     set(s) { state = { ...state, ...s }; },
     requests: () => log.slice(),
@@ -152,4 +156,17 @@ export function tokenDir(): { dir: string; file: string; write(content: string, 
 /** The webhook's env for a pod, pointed at the stand-in. */
 export function webhookEnv(aad: Aad, file: string): Record<string, string> {
   return { AZURE_CLIENT_ID: CLIENT_ID, AZURE_TENANT_ID: TENANT_ID, AZURE_FEDERATED_TOKEN_FILE: file, AZURE_AUTHORITY_HOST: aad.authorityHost };
+}
+
+/** A self-signed certificate for 127.0.0.1 (openssl), in `dir`; undefined when openssl is missing. */
+export function selfSignedCert(dir: string): { key: string; cert: string; certFile: string } | undefined {
+  const keyFile = path.join(dir, 'aad.key');
+  const certFile = path.join(dir, 'aad.crt');
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore', timeout: 20_000 });
+  } catch {
+    return undefined;
+  }
+  return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
-import { Aad, CLIENT_ID, federatedToken, startAad, tokenDir, webhookEnv } from './aad';
+import { Aad, CLIENT_ID, federatedToken, selfSignedCert, startAad, tokenDir, webhookEnv } from './aad';
 import { Service, sleep, startService } from './service';
 
 let aad: Aad;
@@ -132,7 +132,7 @@ describe('example service, workload identity check (strategy 9)', () => {
     const s = await service(env);
     expect((await s.get('/readyz')).status).toBe(200);
     for (let i = 0; i < 3; i++) {
-      files.write(federatedToken(3600 + i));
+      files.write(federatedToken(3601 + i)); // differs from the first one (exp in seconds)
       expect((await s.get('/readyz')).status).toBe(200);
     }
     const sent = aad.requests().map((r) => r.form.client_assertion);
@@ -165,6 +165,27 @@ describe('example service, workload identity check (strategy 9)', () => {
     expect(r.status).toBe(200);
     expect(r.body.checks.map((c: { name: string }) => c.name)).toEqual(['workload-identity']);
     expect(aad.requests()).toHaveLength(0);
+  });
+
+  it('exchanges over https (as at login.microsoftonline.com), trusting the system CAs plus NODE_EXTRA_CA_CERTS only', async () => {
+    const cert = selfSignedCert(files.dir);
+    if (!cert) return; // no openssl here
+    const tls = await startAad({ tls: cert });
+    try {
+      const env = { ...podEnv(noCache), AZURE_AUTHORITY_HOST: tls.authorityHost };
+      expect(env.AZURE_AUTHORITY_HOST).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+      const trusted = await service({ ...env, NODE_EXTRA_CA_CERTS: cert.certFile });
+      const ok = await trusted.get('/readyz');
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      expect(tls.requests()).toHaveLength(1);
+      const untrusted = await service(env);
+      const r = await untrusted.get('/readyz');
+      expect(r.status).toBe(503);
+      expect(r.body.checks[2]).toMatchObject({ name: 'wi-exchange', ok: false, transient: false, reason: expect.stringMatching(/token exchange at https:.* failed: .*self[- ]signed certificate.*\(TLS: an HTTPS proxy in the way\? its CA goes in NODE_EXTRA_CA_CERTS\)/) });
+      expect(tls.requests()).toHaveLength(1); // refused before any form was sent
+    } finally {
+      await tls.stop();
+    }
   });
 
   it('refuses to start on a malformed setting, naming the variable', async () => {
