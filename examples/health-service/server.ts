@@ -1,6 +1,7 @@
 /**
- * Example service for strategies 3 and 6: kubelet's httpGet probes call /readyz and /livez,
- * which check NMI (and a token request) with the settings the strategy put in the env.
+ * Example service for strategies 3, 6 and 9: kubelet's httpGet probes call /readyz and /livez,
+ * which check NMI (and a token request), or workload identity (webhook env, federated token file,
+ * optionally the proxy sidecar and the AAD exchange), with the settings the strategy put in the env.
  *
  *   node lib/examples/health-service/server.js      (env PORT default 8080, HOST default 0.0.0.0)
  */
@@ -11,7 +12,7 @@ const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`)
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '0.0.0.0';
 
-// Options come from the manifest (IDENTITY_HEALTH_* and HOST_IP); a bad value stops the start.
+// Options come from the manifest (IDENTITY_HEALTH_*, HOST_IP or the webhook's AZURE_*); a bad value stops the start.
 const health = createHealthHandlers({ ...fromEnv(), log });
 
 const server = http.createServer((req, res) => {
