@@ -61,7 +61,7 @@ export interface Scenario {
 }
 
 /** The bursts of the burst scenario. */
-export const BURSTS = [{ at: 40, status: 429 }, { at: 100, status: 500 }, { at: 165, status: 429 }, { at: 230, status: 500 }, { at: 295, status: 429 }] as const;
+export const BURSTS: ReadonlyArray<{ at: number; status: 429 | 500 }> = [0, 1, 2, 3, 4, 5].map((k) => ({ at: 40 + 64 * k, status: k % 2 ? 500 : 429 }));
 
 const scenario = (id: string, title: string, duration: number, fault: Scenario['fault'], steps: Step[]): Scenario => ({ id, title, duration, fault, steps });
 
@@ -88,9 +88,9 @@ export const SCENARIOS = {
     { at: 100, label: 'token ok', state: { token: 'ok' } },
   ]),
   // A 20 s token cache sees a 5 s burst only if a request falls due inside it: single bursts
-  // 60-65 s apart (past liveness's 3 x 10 s and the cache) at 0, 0, 5, 10 and 15 s into the
-  // 20 s token cycle of the probes, so both a 429 and a 500 burst meet a request.
-  burst: scenario('burst', 'single 5 s bursts of token 429 / 500, 60-65 s apart', 340, { start: 40, end: 300 },
+  // 64 s apart (past liveness's 3 x 10 s and the cache), each 4 s later in the 20-24 s token
+  // cycle, so every phase is covered and both a 429 and a 500 burst meet a request.
+  burst: scenario('burst', 'single 5 s bursts of token 429 / 500, 64 s apart', 410, { start: 40, end: 365 },
     BURSTS.flatMap((b) => [
       { at: b.at, label: `token ${b.status}`, state: { token: b.status } },
       { at: b.at + 5, label: 'token ok', state: { token: 'ok' } },

@@ -46,10 +46,11 @@ describe('runtime behaviour with default settings', () => {
   for (const id of STRATEGY_IDS) {
     it(`${id}: single 5 s bursts of 429 and of 500 restart nothing`, async () => {
       const r = await run(bed, id, SCENARIOS.burst);
-      expect(restarts(r)).toBe(0);
+      const why = r.result.timeline.filter((e) => e.type !== 'probe' || !e.ok).map((e) => `${e.t} ${e.type} ${'probe' in e ? e.probe : ''} ${'output' in e ? e.output.slice(0, 80) : ''}`).join('\n');
+      expect(restarts(r), why).toBe(0);
       // At least one burst met a token request (else the run proves nothing for identity checks).
       const hit = BURSTS.filter((b) => failedProbesIn(r, b.at, b.at + 30) > 0).length;
-      if (identityIds.includes(id) && getStrategy(id).placement !== 'init') expect(hit).toBeGreaterThan(0);
+      if (identityIds.includes(id) && getStrategy(id).placement !== 'init') expect(hit, why).toBeGreaterThan(0);
       expect(readyAt(r, SCENARIOS.burst.duration - 1)).toBe(true);
     });
   }
