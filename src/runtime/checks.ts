@@ -237,16 +237,33 @@ export interface WorkloadIdentityCheckOptions {
 interface FederatedToken { clientId: string; tenantId: string; authorityHost: string; file: string; jwt: string }
 
 const MAX_TOKEN_FILE = 64 * 1024;
+/** Within the 1 s the manifest allows for the env and file step. */
+const FILE_TIMEOUT_MS = 800;
 
-/** Reads at most MAX_TOKEN_FILE bytes: a wrong path (a device, a huge file) must not stall the probe. */
+/**
+ * Reads at most MAX_TOKEN_FILE bytes within FILE_TIMEOUT_MS: a wrong path (a FIFO, a device, a
+ * huge file, a hung volume) must not stall the probe. O_NONBLOCK: opening a FIFO does not wait for a writer.
+ */
 async function readBounded(file: string): Promise<string> {
-  const fh = await fs.promises.open(file, 'r');
+  const read = (async () => {
+    const fh = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+      const buf = Buffer.alloc(MAX_TOKEN_FILE);
+      const { bytesRead } = await fh.read(buf, 0, MAX_TOKEN_FILE, null);
+      return buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not read within ${FILE_TIMEOUT_MS / 1000} s`)), FILE_TIMEOUT_MS);
+  });
+  read.catch(() => undefined); // settled after a timeout: nothing left to report to
   try {
-    const buf = Buffer.alloc(MAX_TOKEN_FILE);
-    const { bytesRead } = await fh.read(buf, 0, MAX_TOKEN_FILE, 0);
-    return buf.subarray(0, bytesRead).toString('utf8');
+    return await Promise.race([read, timeout]);
   } finally {
-    await fh.close();
+    clearTimeout(timer);
   }
 }
 

@@ -2,6 +2,7 @@
  * Unit tests of the workload identity check (strategy 9) against the AAD / proxy stand-ins in
  * ./aad.ts and token files in a temp dir; the cache and grace timers run on a fake clock.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,15 @@ describe('checkFederatedToken: webhook env and token file', () => {
     const exp = (JSON.parse(Buffer.from(fs.readFileSync(valid, 'utf8').split('.')[1], 'base64url').toString()) as { exp: number }).exp;
     expect((await checkFederatedToken({ ...o, now: () => exp * 1000 - 1 })).ok).toBe(true);
     expect((await checkFederatedToken({ ...o, now: () => exp * 1000 })).reason).toMatch(/expired at/);
+  });
+
+  it('does not wait on a FIFO (no writer) or a device', async () => {
+    const fifo = path.join(files.dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const t0 = Date.now();
+    expect((await checkFederatedToken(wi({}, { AZURE_FEDERATED_TOKEN_FILE: fifo }))).reason).toMatch(/is empty|unreadable/);
+    expect((await checkFederatedToken(wi({}, { AZURE_FEDERATED_TOKEN_FILE: '/dev/zero' }))).reason).toMatch(/no exp claim/);
+    expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it('reads a huge file only in part (a wrong path must not stall the probe)', async () => {
