@@ -3,9 +3,11 @@
  * size limit so a huge input fails with a message instead of exhausting the heap. Writing: only
  * the nodes that changed are rewritten, as text edits at their source positions, so every other
  * byte (documents, comments, key order, quoting, indentation style) stays as it was and a second
- * run is byte-identical. Each result is re-parsed and compared with the intended JSON; if a rare
- * shape defeats the text edits, the changed document is re-rendered from its patched node tree
- * (comments and quoting kept, indentation normalised) instead.
+ * run is byte-identical. The common edits (a key appended to a block map, an item inserted at the
+ * start of a block-sequence line) are exact by construction; any other edit (a scalar or flow
+ * collection replaced) is checked by re-parsing that document, and if a rare shape defeats the
+ * text edits, the document is re-rendered from its patched node tree (comments and quoting kept,
+ * indentation normalised) instead.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -124,13 +126,24 @@ function sameItem(a: unknown, b: unknown): boolean {
   return name(a) !== undefined && name(a) === name(b);
 }
 
+// The same parts go into every workload of a stream: render each once.
+const rendered = new Map<string, string>();
+
 class TextEditor {
   readonly edits: Edit[] = [];
+  /** An edit that is not exact by construction was made: verify the result. */
+  risky = false;
   private n = 0;
   constructor(private readonly text: string, private readonly indentSeq: boolean) {}
 
   private render(value: unknown): string {
-    return YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false });
+    const key = `${this.indentSeq}${JSON.stringify(value)}`;
+    let out = rendered.get(key);
+    if (out === undefined) {
+      out = YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false });
+      if (rendered.size < 1000) rendered.set(key, out);
+    }
+    return out;
   }
 
   private add(at: number, end: number, text: string): void { this.edits.push({ at, end, text, seq: this.n++ }); }
@@ -145,6 +158,7 @@ class TextEditor {
     if (!r || (isObj(after) || Array.isArray(after)) && r[0] === r[1]) throw new Error('no source range');
     const flow = YAML.stringify(after, { collectionStyle: 'flow', lineWidth: 0 }).replace(/\n$/, '');
     if (flow.includes('\n')) throw new Error('multi-line flow value');
+    this.risky = true;
     this.add(r[0], r[1], flow);
   }
 
@@ -179,6 +193,7 @@ class TextEditor {
         const dash = this.text.lastIndexOf('-', items[i].range![0]);
         at = lineStart(this.text, dash);
         if (this.text.slice(at, dash).trim()) throw new Error('item not at line start');
+        if ((items[i] as YAML.Node).commentBefore) this.risky = true;
       } else {
         at = r[1];
         if (this.text[at - 1] !== '\n') nl = '\n';
@@ -194,11 +209,16 @@ function isObj(x: unknown): x is Record<string, unknown> {
 }
 
 function applyEdits(text: string, edits: Edit[]): string {
-  // From the end, so earlier positions stay valid; same-position inserts keep their order.
-  const sorted = [...edits].sort((a, b) => b.at - a.at || b.seq - a.seq);
-  let out = text;
-  for (const e of sorted) out = out.slice(0, e.at) + e.text + out.slice(e.end);
-  return out;
+  // One pass over the text (edits never overlap); inserts at the same position keep their order.
+  const sorted = [...edits].sort((a, b) => a.at - b.at || a.seq - b.seq);
+  const parts: string[] = [];
+  let pos = 0;
+  for (const e of sorted) {
+    parts.push(text.slice(pos, e.at), e.text);
+    pos = Math.max(pos, e.end);
+  }
+  parts.push(text.slice(pos));
+  return parts.join('');
 }
 
 /** Patch the node tree in place (the fallback): reuse every node whose value did not change. */
@@ -218,6 +238,38 @@ function patchNode(doc: YAML.Document, node: unknown, before: unknown, after: un
   return doc.createNode(after);
 }
 
+/** Document `i` re-rendered from its patched node tree: the fallback for shapes the text edits cannot handle. */
+function renderDocument(p: Parsed, i: number, after: unknown): string {
+  const d = p.docs[i];
+  const text = p.source.text;
+  const c = d.contents as YAML.Node;
+  patchNode(d, c, p.values[i], after);
+  const w = new YAML.Document();
+  w.contents = c;
+  let out = w.toString({ lineWidth: 0, indentSeq: detectIndentSeq(text, d.range[0], d.range[2]) });
+  if (text[c.range![1] - 1] !== '\n') out = out.replace(/\n$/, '');
+  return text.slice(d.range[0], c.range![0]) + out + text.slice(c.range![1], d.range[2]);
+}
+
+/** Document `i` with `after` written in as text edits, or undefined where that is not safe. */
+function editDocument(p: Parsed, i: number, after: unknown): string | undefined {
+  const d = p.docs[i];
+  const text = p.source.text;
+  const [from, , to] = d.range;
+  try {
+    const ed = new TextEditor(text, detectIndentSeq(text, from, to));
+    ed.diff(d.contents, p.values[i], after);
+    const crlf = text.includes('\r\n');
+    const edits = ed.edits.map((e) => ({ ...e, at: e.at - from, end: e.end - from, text: crlf ? e.text.replace(/\r?\n/g, '\r\n') : e.text }));
+    const out = applyEdits(text.slice(from, to), edits);
+    if (!ed.risky) return out;
+    const check = YAML.parseDocument(out);
+    return !check.errors.length && deepEqual(check.toJS(), after) ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The source text with document `i` replaced by `changes.get(i)` (JSON), touching only what
  * changed. Unchanged documents and everything between documents keep their bytes.
@@ -225,31 +277,16 @@ function patchNode(doc: YAML.Document, node: unknown, before: unknown, after: un
 export function rewrite(p: Parsed, changes: ReadonlyMap<number, unknown>): string {
   if (changes.size === 0) return p.source.text;
   const text = p.source.text;
-  let edits: Edit[] = [];
-  try {
-    for (const [i, after] of changes) {
-      const d = p.docs[i];
-      const ed = new TextEditor(text, detectIndentSeq(text, d.range[0], d.range[2]));
-      ed.diff(d.contents, p.values[i], after);
-      edits = edits.concat(ed.edits);
-    }
-    const out = applyEdits(text, edits);
-    const check = YAML.parseAllDocuments(out);
-    if (Array.isArray(check) && check.length === p.docs.length && check.every((d, i) => !d.errors.length && deepEqual(d.toJS(), changes.has(i) ? changes.get(i) : p.values[i]))) {
-      return out;
-    }
-  } catch { /* fall through to the node-tree rendering */ }
-  const fallback: Edit[] = [];
-  for (const [i, after] of changes) {
-    const d = p.docs[i];
-    const c = d.contents as YAML.Node;
-    patchNode(d, c, p.values[i], after);
-    const w = new YAML.Document();
-    w.contents = c;
-    const rendered = w.toString({ lineWidth: 0, indentSeq: detectIndentSeq(text, d.range[0], d.range[2]) });
-    fallback.push({ at: c.range![0], end: c.range![1], text: rendered.endsWith('\n') && text[c.range![1] - 1] !== '\n' ? rendered.slice(0, -1) : rendered, seq: i });
+  const parts: string[] = [];
+  let pos = 0;
+  for (const i of [...changes.keys()].sort((a, b) => a - b)) {
+    const after = changes.get(i);
+    const [from, , to] = p.docs[i].range;
+    parts.push(text.slice(pos, from), editDocument(p, i, after) ?? renderDocument(p, i, after));
+    pos = to;
   }
-  return applyEdits(text, fallback);
+  parts.push(text.slice(pos));
+  return parts.join('');
 }
 
 /** Write `text` to `file` atomically: a temp file in the same directory, fsync, then rename. */

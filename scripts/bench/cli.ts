@@ -1,0 +1,102 @@
+/**
+ * CLI speed, each as a ratio to a reference measured in the same run (interleaved, median):
+ * - `identity-health apply` on a stream of 1,000 Deployments vs `kubectl kustomize` applying an
+ *   equivalent strategic-merge patch (the same init container and annotation, generated from the
+ *   same plan) to the same stream. Target: at most 0.2x. Skipped with a note where kubectl is absent.
+ * - `identity-health --help` vs `node -e ''` (Node's own start). Target: at most 2.5x.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { planFor } from '../../src/transform';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'lib/src/cli/main.js');
+const N = 1000;
+
+function deployment(i: number): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-${i}
+  labels:
+    app: app-${i}
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: app-${i}
+  template:
+    metadata:
+      labels:
+        app: app-${i}
+    spec:
+      containers:
+      - name: app
+        image: example.azurecr.io/app:1.0
+        ports:
+        - containerPort: 8080
+`;
+}
+
+/** Wall time of one command in ms (stdout to a file, as a pipeline would). */
+function wall(cmd: string, args: string[], cwd: string): number {
+  const out = fs.openSync(path.join(cwd, 'out.yaml'), 'w');
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', out, 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  fs.closeSync(out);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function hasKubectl(): boolean {
+  return spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+}
+
+export async function run(): Promise<void> {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-bench-cli-'));
+  fs.writeFileSync(path.join(dir, 'stream.yaml'), Array.from({ length: N }, (_, i) => deployment(i)).join('---\n'));
+
+  // The same change as `apply --strategy nmi-init`, as a kustomize patch on every Deployment.
+  const plan = planFor('nmi-init');
+  const patch = {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'any' },
+    spec: { template: { metadata: { annotations: { 'identity-health.io/strategies': 'nmi-init' } }, spec: { initContainers: plan.initContainers } } },
+  };
+  fs.writeFileSync(path.join(dir, 'kustomization.yaml'), JSON.stringify({ resources: ['stream.yaml'], patches: [{ target: { kind: 'Deployment' }, patch: JSON.stringify(patch) }] }));
+
+  const kubectl = hasKubectl();
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  wall(process.execPath, [CLI, 'apply', '-s', 'nmi-init', '-q', 'stream.yaml'], dir); // warm the file cache
+  for (let i = 0; i < 5; i++) {
+    ours.push(wall(process.execPath, [CLI, 'apply', '-s', 'nmi-init', '-q', 'stream.yaml'], dir));
+    if (kubectl) theirs.push(wall('kubectl', ['kustomize', '.'], dir));
+  }
+  const a = median(ours);
+  if (kubectl) {
+    const k = median(theirs);
+    const ratio = a / k;
+    console.log(`apply, ${N} Deployments: ${a.toFixed(0)} ms vs kubectl kustomize ${k.toFixed(0)} ms = ${ratio.toFixed(3)}x (target <= 0.2x) ${ratio <= 0.2 ? 'OK' : 'OVER'}`);
+  } else {
+    console.log(`apply, ${N} Deployments: ${a.toFixed(0)} ms; kubectl not found, so the kustomize reference is skipped (no ratio)`);
+  }
+
+  const help: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    help.push(wall(process.execPath, [CLI, '--help'], dir));
+    bare.push(wall(process.execPath, ['-e', ''], dir));
+  }
+  const h = median(help);
+  const b = median(bare);
+  console.log(`--help: ${h.toFixed(0)} ms vs node -e '' ${b.toFixed(0)} ms = ${(h / b).toFixed(2)}x (target <= 2.5x) ${h / b <= 2.5 ? 'OK' : 'OVER'}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+if (require.main === module) run().catch((e) => { console.error(e); process.exit(1); });
