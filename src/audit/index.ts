@@ -60,8 +60,9 @@ function initNames(): Map<string, StrategyId> {
   return ourInitNames;
 }
 
+/** Each argument on its own line, so a script passed as `sh -c <script>` starts in command position. */
 function scriptOf(argv: readonly unknown[] | undefined): string {
-  return (argv ?? []).map(String).join(' ');
+  return (argv ?? []).map(String).join('\n');
 }
 
 function isShell(cmd0: unknown): 'sh' | 'bash' | 'other' {

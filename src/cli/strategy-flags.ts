@@ -119,7 +119,7 @@ export function strategyId(id: unknown): string {
 export function flagWording(message: string): string {
   const flagOf = (key: string) => STRATEGY_FLAGS.find((f) => f.path.join('.') === key)?.flag;
   return message
-    .replace(/onConflict '(\w+)'/g, '--on-conflict $1')
+    .replace(/onConflict '?(error|skip|sidecar)\b'?/g, '--on-conflict $1')
     .replace(/\boption (\w+)/g, (m, k: string) => (flagOf(k) ? `--${flagOf(k)}` : m));
 }
 

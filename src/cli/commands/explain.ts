@@ -24,7 +24,7 @@ export async function handler(a: Args): Promise<void> {
   const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
   const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
   const { analyse, SAMPLE_CONTAINER, IMDS_LIMIT_PER_SECOND } = require('../analysis') as typeof import('../analysis');
-  const { flagsFor } = require('../strategy-flags') as typeof import('../strategy-flags');
+  const { flagsFor, flagWording } = require('../strategy-flags') as typeof import('../strategy-flags');
   const { styleFor } = require('../style') as typeof import('../style');
   const YAML = require('yaml') as typeof import('yaml');
 
@@ -54,7 +54,7 @@ export async function handler(a: Args): Promise<void> {
     `start gated: ${strategy.claims.startGated}; at runtime traffic stopped and container restarted: ${strategy.claims.runtime}; other identity faults caught: ${strategy.claims.otherFaults}`,
     '',
     s.bold('Trade-offs'),
-    ...strategy.tradeOffs.map((t) => `  - ${t}`),
+    ...strategy.tradeOffs.map((t) => `  - ${flagWording(t)}`),
     '',
     s.bold('Worst case, with these settings'),
     `  NMI lost -> NotReady:            ${secs(an.notReady?.nmiFault)}`,

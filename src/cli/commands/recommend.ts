@@ -32,7 +32,8 @@ const QUESTIONS: Array<[keyof Answers, string, boolean]> = [
 /** The decision, as a pure function: the same reasoning as the trade-offs in `explain`. */
 export function recommendFor(x: Answers): Recommendation {
   const { STRATEGIES } = require('../../../strategies') as typeof import('../../../strategies');
-  const cite = (id: keyof typeof STRATEGIES, i: number) => `${id}: ${STRATEGIES[id].tradeOffs[i]}`;
+  const { flagWording } = require('../strategy-flags') as typeof import('../strategy-flags');
+  const cite = (id: keyof typeof STRATEGIES, i: number) => `${id}: ${flagWording(STRATEGIES[id].tradeOffs[i])}`;
   const why: string[] = [];
   const flags: string[] = [];
   if (!x.needRuntimeDetection) {
@@ -89,17 +90,33 @@ export function builder(y: Argv): Argv<Args> {
     .example('$0 recommend --no-need-runtime-detection', 'start gating only') as Argv<Args>;
 }
 
+/**
+ * Asks on stderr, reads answers line by line from stdin. Lines are queued as they arrive (piped
+ * input arrives all at once, before any question is asked); at end of input, defaults apply.
+ */
 async function ask(): Promise<Partial<Answers>> {
-  const rl = require('node:readline/promises').createInterface({ input: process.stdin, output: process.stderr });
+  const rl = require('node:readline').createInterface({ input: process.stdin, terminal: false });
+  const lines: string[] = [];
+  let closed = false;
+  let wake: (() => void) | undefined;
+  rl.on('line', (l: string) => { lines.push(l); wake?.(); });
+  rl.on('close', () => { closed = true; wake?.(); });
+  const next = async (): Promise<string> => {
+    while (!lines.length && !closed) await new Promise<void>((r) => { wake = r; });
+    return lines.shift() ?? '';
+  };
   const out: Partial<Answers> = {};
   try {
     for (const [k, q, d] of QUESTIONS) {
       if (k === 'imageHasCurl' && out.imageHasShell === false) continue;
       if ((k === 'imageHasShell' || k === 'imageHasCurl') && out.appHasHealthEndpoint) continue;
       for (;;) {
-        const a = String(await rl.question(`${q} ${d ? '[Y/n]' : '[y/N]'} `)).trim().toLowerCase();
+        process.stderr.write(`${q} ${d ? '[Y/n]' : '[y/N]'} `);
+        const a = (await next()).trim().toLowerCase();
+        if (closed && !lines.length && a === '') process.stderr.write('\n');
         if (a === '') { (out as any)[k] = d; break; }
         if (['y', 'yes', 'n', 'no'].includes(a)) { (out as any)[k] = a.startsWith('y'); break; }
+        process.stderr.write('please answer y or n\n');
       }
     }
   } finally { rl.close(); }
