@@ -50,6 +50,7 @@ const built = new Map<string, string>();
 export function binDir(img: Image): string {
   const have = built.get(img.id);
   if (have) return have;
+  if (built.size === 0) process.once('exit', removeBinDirs);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ih-img-${img.id}-`));
   const link = (name: string, target: string) => fs.symlinkSync(target, path.join(dir, name));
   const busybox = which('busybox');

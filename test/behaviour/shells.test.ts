@@ -10,7 +10,7 @@ import { Bed, requireTools, startBed } from '../bed/bed';
 import { Client, image, IMAGES, removeBinDirs, Shell } from '../bed/images';
 import { NODE_IDENTITY, POD_IDENTITY, TimelineEvent } from '../bed/runner';
 import {
-  gatedUntil, LATE_THEN_DIES, NODE_IDENTITY_VARIANTS, notReadyAfter, observeNodeIdentity, readyAt, restartAfter, run, Scenario,
+  firstStart, gatedUntil, LATE_THEN_DIES, NODE_IDENTITY_VARIANTS, notReadyAfter, observeNodeIdentity, readyAt, restartAfter, run, Scenario,
   STRATEGY_IDS,
 } from './model';
 
@@ -64,6 +64,20 @@ describe('generated commands in real shells', () => {
       expect(own.result.timeline.find((e) => e.type === 'probe')).toMatchObject({ probe: 'startup', ok: true });
     });
   }
+
+  it('an init container past its deadline fails loudly and kubelet runs it again with back-off', async () => {
+    const sc: Scenario = { id: 'init-deadline', title: 'NMI Not Active for 45 s', duration: 70, fault: { start: 0, end: 45 }, steps: [
+      { at: 0, label: 'NMI Not Active', state: { nmi: 'not-active' } },
+      { at: 45, label: 'NMI Active', state: { nmi: 'active' } },
+    ] };
+    const r = await run(bed, 'nmi-init', sc, { options: { deadline: 10 } });
+    const inits = r.result.timeline.filter((e): e is Extract<TimelineEvent, { type: 'init' }> => e.type === 'init');
+    // Fails at ~10 s, again at ~20 s (restarted at once), again at ~40 s (after 10 s), passes after 45 s (20 s back-off).
+    expect(inits.map((e) => e.ok)).toEqual([false, false, false, true]);
+    expect(inits[0].output).toMatch(/giving up after 10s and \d+ tries; last error: (identity-health: )?NMI at .* is not active/);
+    expect(inits[3].t).toBeGreaterThanOrEqual(45);
+    expect(firstStart(r)).toBe(inits[3].t);
+  });
 
   it('without HOST_IP the check says how to set it', async () => {
     const r = await run(bed, 'nmi-probes', brief('no-host-ip', {}), { withoutHostIp: true });
