@@ -3,9 +3,10 @@
  * (src/checks/scripts.ts `probeScript`):
  * - NMI is checked on every call (cheap, on the node), so NMI loss shows within one probe period.
  *   So are, for workload identity, the webhook env, the federated token file and the proxy sidecar.
- * - Token results (pod identity: the IMDS request; workload identity: the AAD exchange) are cached for tokenCacheTtlMs from the moment the request started, and
- *   concurrent callers share one in-flight request: at most one token request per TTL per
- *   process, whatever the probe periods (IMDS allows about 20 requests/s per node; AAD throttles too).
+ * - Token results (pod identity: the IMDS request; workload identity: the AAD exchange) are
+ *   cached for tokenCacheTtlMs from the moment the request started, and concurrent callers share
+ *   one in-flight request: at most one token request per TTL per process, whatever the probe
+ *   periods (IMDS allows about 20 requests/s per node; AAD throttles too).
  * - Readiness fails on any fault. Liveness passes until the first success or until the startup
  *   grace has passed (new pods wait up to 80 s for their identity); after that it fails on NMI
  *   loss and on hard identity faults at once, and on transient ones (429, 410, 5xx, timeout)
@@ -89,7 +90,7 @@ export class IdentityHealth {
     return nmi + (this.kind === 'identity' ? (this.o.identity?.timeoutMs ?? 4000) : 0);
   }
 
-  /** The identity stack (NMI, then the token) as one list of results. */
+  /** The identity stack (NMI, then the token; or webhook env and file, proxy, exchange) as one list of results. */
   async check(): Promise<CheckResult[]> {
     const results: CheckResult[] = [];
     if (this.kind === 'workload-identity') {
