@@ -156,7 +156,7 @@ class TextEditor {
     // A scalar or flow collection: replace its text in place, in flow style on one line.
     const r = (node as YAML.Node | null)?.range;
     if (!r || (isObj(after) || Array.isArray(after)) && r[0] === r[1]) throw new Error('no source range');
-    const flow = YAML.stringify(after, { collectionStyle: 'flow', lineWidth: 0 }).replace(/\n$/, '');
+    const flow = YAML.stringify(after, { collectionStyle: 'flow', lineWidth: 0, doubleQuotedMinMultiLineLength: Infinity }).replace(/\n$/, '');
     if (flow.includes('\n')) throw new Error('multi-line flow value');
     this.risky = true;
     this.add(r[0], r[1], flow);
@@ -193,7 +193,12 @@ class TextEditor {
         const dash = this.text.lastIndexOf('-', items[i].range![0]);
         at = lineStart(this.text, dash);
         if (this.text.slice(at, dash).trim()) throw new Error('item not at line start');
-        if ((items[i] as YAML.Node).commentBefore) this.risky = true;
+        // Comment lines right above the item belong to it: insert above them.
+        while (at > 0) {
+          const prev = lineStart(this.text, at - 1);
+          if (!this.text.slice(prev, at).trim().startsWith('#')) break;
+          at = prev;
+        }
       } else {
         at = r[1];
         if (this.text[at - 1] !== '\n') nl = '\n';
