@@ -84,7 +84,9 @@ function httpGet(client: HttpClient): string {
   // $1 url, $2 bound in seconds. Both clients exit non-zero on HTTP >= 400 and on timeout.
   return client === 'curl'
     ? `ih_get() { curl -sS --fail --max-time "$2" -H 'Metadata: true' "$1"; }`
-    : `ih_get() { timeout "$2" wget -q -O - --header 'Metadata: true' "$1"; }`;
+    // wget says nothing when timeout stops it (dash prints nothing, BusyBox sh "Terminated"):
+    // name the cause. GNU timeout exits 124, BusyBox timeout 143 (TERM).
+    : `ih_get() { timeout "$2" wget -q -O - --header 'Metadata: true' "$1" || { ih_rc=$?; case $ih_rc in 124|143) echo "no answer within $2 s (wget stopped by timeout)" ;; esac; return "$ih_rc"; }; }`;
 }
 
 function nmiFunction(s: CheckSettings): string {
