@@ -79,6 +79,16 @@ describe('generated commands in real shells', () => {
     expect(firstStart(r)).toBe(inits[3].t);
   });
 
+  // A hanging NMI: the client's bound ends the check, and the message says so, in every image.
+  for (const img of IMAGES) {
+    it(`nmi-probes with ${img.id}: a hanging NMI fails within the bound, saying it timed out`, async () => {
+      const r = await run(bed, 'nmi-probes', brief('nmi-hang', { nmi: 'hang' }), { image: img, options: { client: img.client } });
+      const p = r.result.timeline.find((e) => e.type === 'probe');
+      expect(p).toMatchObject({ ok: false, timedOut: false });
+      expect((p as { output: string }).output).toMatch(img.client === 'curl' ? /unreachable: curl: \(28\)/ : /unreachable: .*no answer within 2 s \(wget stopped by timeout\)/s);
+    });
+  }
+
   it('without HOST_IP the check says how to set it', async () => {
     const r = await run(bed, 'nmi-probes', brief('no-host-ip', {}), { withoutHostIp: true });
     expect(outputs(r.result.timeline)[0]).toContain('HOST_IP is not set (add env HOST_IP from fieldRef status.hostIP)');
