@@ -7,6 +7,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 
 export const DEFAULT_NMI_PORT = 8085;
 export const DEFAULT_RESOURCE = 'https://management.azure.com/';
@@ -65,34 +68,101 @@ class TimeoutError extends Error {}
 
 const MAX_BODY = 64 * 1024;
 
+/** A proxy that would not open the tunnel (CONNECT answered other than 200). */
+class ProxyError extends Error {
+  constructor(message: string, readonly status: number) { super(message); }
+}
+
 /**
- * One HTTP exchange with a hard bound on the whole of it (connect + answer + body). A fresh
- * connection each time (agent: false): a pooled keep-alive socket could hide that NMI is gone.
- * https only for the AAD token endpoint (AZURE_AUTHORITY_HOST); NMI and IMDS are plain http.
+ * One HTTP exchange with a hard bound on the whole of it (proxy tunnel + connect + answer + body).
+ * A fresh connection each time (no pooled keep-alive socket that could hide that NMI is gone).
+ * https only for the AAD token endpoint (AZURE_AUTHORITY_HOST), through `proxy` (CONNECT) when
+ * given; NMI and IMDS are plain http, never proxied.
  */
-function request(url: string, o: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string }, timeoutMs: number): Promise<Answer> {
+function request(url: string, o: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; proxy?: URL }, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    const open: Array<{ destroy(): unknown }> = [];
     const settle = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f(); } };
+    const fail = (e: unknown) => settle(() => reject(e));
     const headers = { ...o.headers, ...(o.body !== undefined ? { 'content-length': String(Buffer.byteLength(o.body)) } : {}) };
     // A malformed URL throws here, before the timer exists: the promise rejects, nothing is left behind.
-    const lib = new URL(url).protocol === 'https:' ? https : http;
-    const req = lib.request(url, { method: o.method ?? 'GET', headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { if (body.length < MAX_BODY) body += c; });
-      res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 0, body })));
-      res.on('error', (e) => settle(() => reject(e)));
-    });
-    req.on('error', (e) => settle(() => reject(e)));
-    // Bounds connect, headers and body alike; it wins over the error the destroyed socket reports.
+    const target = new URL(url);
+    const lib = target.protocol === 'https:' ? https : http;
+    const send = (createConnection?: () => Duplex) => {
+      const req = lib.request(url, { method: o.method ?? 'GET', headers, ...(createConnection ? { createConnection } : { agent: false }) }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { if (body.length < MAX_BODY) body += c; });
+        res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 0, body })));
+        res.on('error', fail);
+      });
+      open.push(req);
+      req.on('error', fail);
+      req.end(o.body);
+    };
+    // Bounds the tunnel, connect, headers and body alike; it wins over the error the destroyed socket reports.
     timer = setTimeout(() => {
-      settle(() => reject(new TimeoutError(`no answer within ${timeoutMs / 1000} s`)));
-      req.destroy();
+      fail(new TimeoutError(`no answer within ${timeoutMs / 1000} s`));
+      for (const x of open) x.destroy();
     }, timeoutMs);
-    req.end(o.body);
+    try {
+      if (o.proxy && target.protocol === 'https:') {
+        const host = target.hostname.replace(/^\[|\]$/g, '');
+        const authority = `${target.hostname}:${target.port || 443}`;
+        const auth = o.proxy.username ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(o.proxy.username)}:${decodeURIComponent(o.proxy.password)}`).toString('base64')}` } : {};
+        const tunnel = http.request({ host: o.proxy.hostname.replace(/^\[|\]$/g, ''), port: o.proxy.port || 80, method: 'CONNECT', path: authority, headers: { host: authority, ...auth }, agent: false });
+        open.push(tunnel);
+        tunnel.on('error', fail);
+        tunnel.on('connect', (res, socket) => {
+          open.push(socket);
+          if (res.statusCode !== 200) {
+            socket.destroy();
+            fail(new ProxyError(`proxy ${o.proxy!.protocol}//${o.proxy!.host} answered CONNECT with ${res.statusCode}`, res.statusCode ?? 0));
+            return;
+          }
+          // host: the name the certificate must carry (else tls checks 'localhost'); SNI only for names.
+          send(() => tls.connect({ socket, host, ...(net.isIP(host) ? {} : { servername: host }) }));
+        });
+        tunnel.end();
+      } else {
+        send();
+      }
+    } catch (e) {
+      fail(e);
+      for (const x of open) x.destroy();
+    }
   });
+}
+
+/**
+ * The proxy for an https URL, as curl and the Azure SDKs take it: HTTPS_PROXY / https_proxy
+ * unless NO_PROXY / no_proxy names the host ('*', a host, or a domain that covers it; ports and
+ * CIDR ranges are not matched). Throws when the variable is not an http:// URL.
+ */
+export function proxyFor(url: string, env: Record<string, string | undefined> = process.env): URL | undefined {
+  const target = new URL(url);
+  if (target.protocol !== 'https:') return undefined;
+  const raw = env.HTTPS_PROXY || env.https_proxy;
+  if (!raw) return undefined;
+  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const noProxy = (env.NO_PROXY || env.no_proxy || '').split(/[\s,]+/).map((x) => x.trim().toLowerCase()).filter(Boolean);
+  for (const entry of noProxy) {
+    if (entry === '*') return undefined;
+    let name = entry.replace(/^\*?\./, '');
+    if (name.startsWith('[')) name = name.slice(1, name.indexOf(']') === -1 ? undefined : name.indexOf(']'));
+    else if (name.split(':').length === 2) name = name.split(':')[0];
+    if (host === name || host.endsWith(`.${name}`)) return undefined;
+  }
+  let proxy: URL;
+  try {
+    proxy = new URL(raw.includes('://') ? raw : `http://${raw}`);
+  } catch {
+    throw new Error('HTTPS_PROXY is set but is not a URL');
+  }
+  if (proxy.protocol !== 'http:') throw new Error(`HTTPS_PROXY ${proxy.protocol}//${proxy.host}: only an http:// proxy (CONNECT) is supported`);
+  return proxy;
 }
 
 function get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
@@ -391,6 +461,14 @@ async function exchange(t: FederatedToken, o: WorkloadIdentityCheckOptions): Pro
   } catch {
     return fail(`AZURE_AUTHORITY_HOST=${JSON.stringify(t.authorityHost.slice(0, 100))} is not an http(s) URL`, false);
   }
+  let proxy: URL | undefined;
+  try {
+    proxy = proxyFor(url, o.env ?? process.env);
+  } catch (e) {
+    return fail(`token exchange at ${url}: ${(e as Error).message}`, false);
+  }
+  // Host only: a proxy URL may carry credentials.
+  const via = proxy ? ` via proxy ${proxy.protocol}//${proxy.host}` : '';
   const body = new URLSearchParams({
     client_id: t.clientId,
     client_assertion: t.jwt,
@@ -401,14 +479,19 @@ async function exchange(t: FederatedToken, o: WorkloadIdentityCheckOptions): Pro
   const timeoutMs = o.timeoutMs ?? 4000;
   let a: Answer;
   try {
-    a = await request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept': 'application/json' }, body }, timeoutMs);
+    a = await request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept': 'application/json' }, body, proxy }, timeoutMs);
   } catch (e) {
-    if (e instanceof TimeoutError) return fail(`token exchange at ${url}: ${e.message} (AAD slow or unreachable from this pod?)`, true);
+    if (e instanceof TimeoutError) return fail(`token exchange at ${url}${via}: ${e.message} (AAD slow or unreachable from this pod?)`, true);
+    if (e instanceof ProxyError) {
+      const hint = e.status === 407 ? 'the proxy wants credentials: user:password in HTTPS_PROXY' : 'the proxy refused the tunnel to AZURE_AUTHORITY_HOST';
+      return fail(`token exchange at ${url}: ${e.message} (${hint})`, e.status >= 500, e.status);
+    }
     const code = (e as NodeJS.ErrnoException).code ?? '';
     const hint = /CERT|SELF_SIGNED|SIGNATURE|TLS|SSL/.test(code)
       ? 'TLS: an HTTPS proxy in the way? its CA goes in NODE_EXTRA_CA_CERTS'
-      : code === 'ENOTFOUND' ? 'DNS: is AZURE_AUTHORITY_HOST resolvable from the pod?' : 'egress to AZURE_AUTHORITY_HOST blocked?';
-    return fail(`token exchange at ${url} failed: ${scrub(describeError(e))} (${hint})`, TRANSIENT_NET.has(code));
+      : proxy ? 'is the proxy in HTTPS_PROXY reachable? NO_PROXY skips it'
+        : code === 'ENOTFOUND' ? 'DNS: is AZURE_AUTHORITY_HOST resolvable from the pod?' : 'egress to AZURE_AUTHORITY_HOST blocked?';
+    return fail(`token exchange at ${url}${via} failed: ${scrub(describeError(e))} (${hint})`, TRANSIENT_NET.has(code));
   }
   if (a.status !== 200) {
     const d = aadDetail(a.body);
@@ -418,7 +501,7 @@ async function exchange(t: FederatedToken, o: WorkloadIdentityCheckOptions): Pro
   let token: unknown;
   try { token = (JSON.parse(a.body) as Record<string, unknown>).access_token; } catch { /* handled below */ }
   if (typeof token !== 'string' || token.length === 0) return fail(`token exchange at ${url} answered 200 without an access_token`, false, 200);
-  return { name: 'wi-exchange', ok: true, reason: `token exchange at ${url} succeeded`, transient: false, status: 200 };
+  return { name: 'wi-exchange', ok: true, reason: `token exchange at ${url}${via} succeeded`, transient: false, status: 200 };
 }
 
 /**

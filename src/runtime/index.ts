@@ -5,7 +5,7 @@
 export { RUNTIME_ENV } from './env';
 export {
   checkIdentity, checkNmi, decodeJwtPayload, tokenUrl,
-  checkWorkloadIdentity, checkFederatedToken, checkWorkloadIdentityProxy, exchangeFederatedToken, workloadIdentityTokenUrl,
+  checkWorkloadIdentity, checkFederatedToken, checkWorkloadIdentityProxy, exchangeFederatedToken, workloadIdentityTokenUrl, proxyFor,
   DEFAULT_API_VERSION, DEFAULT_IMDS_ENDPOINT, DEFAULT_NMI_PORT, DEFAULT_RESOURCE,
   CLIENT_ASSERTION_TYPE, DEFAULT_WI_PROXY_PORT, DEFAULT_WI_SCOPE, WORKLOAD_IDENTITY_ENV,
 } from './checks';

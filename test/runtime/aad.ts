@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -169,4 +169,51 @@ export function selfSignedCert(dir: string): { key: string; cert: string; certFi
     return undefined;
   }
   return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
+}
+
+export interface ConnectProxy {
+  /** What HTTPS_PROXY is set to. */
+  readonly url: string;
+  /** CONNECT targets seen (host:port), and the Proxy-Authorization header of each. */
+  connects(): Array<{ target: string; auth?: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * An HTTP CONNECT proxy on 127.0.0.1 that tunnels to loopback targets only. `answer` other than
+ * 200 refuses every tunnel with that status; `auth` ('user:password') demands credentials (407).
+ */
+export async function startConnectProxy(o: { answer?: number; auth?: string } = {}): Promise<ConnectProxy> {
+  const seen: Array<{ target: string; auth?: string }> = [];
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((_req, res) => { res.writeHead(405); res.end(); });
+  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    sockets.add(client);
+    const auth = req.headers['proxy-authorization'];
+    seen.push({ target: req.url ?? '', auth });
+    const [host, port] = (req.url ?? '').split(':');
+    const refuse = (status: number, text: string) => client.end(`HTTP/1.1 ${status} ${text}\r\n\r\n`);
+    if (o.answer && o.answer !== 200) return refuse(o.answer, 'Refused');
+    if (o.auth && auth !== `Basic ${Buffer.from(o.auth).toString('base64')}`) return refuse(407, 'Proxy Authentication Required');
+    if (host !== '127.0.0.1') return refuse(403, 'Forbidden'); // loopback only
+    const upstream = net.connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connects: () => seen.slice(),
+    async stop() {
+      for (const s of sockets) s.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }

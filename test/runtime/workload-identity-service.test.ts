@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
-import { Aad, CLIENT_ID, federatedToken, selfSignedCert, startAad, tokenDir, webhookEnv } from './aad';
+import { Aad, CLIENT_ID, federatedToken, selfSignedCert, startAad, startConnectProxy, tokenDir, webhookEnv } from './aad';
 import { Service, sleep, startService } from './service';
 
 let aad: Aad;
@@ -184,6 +184,30 @@ describe('example service, workload identity check (strategy 9)', () => {
       expect(r.body.checks[2]).toMatchObject({ name: 'wi-exchange', ok: false, transient: false, reason: expect.stringMatching(/token exchange at https:.* failed: .*self[- ]signed certificate.*\(TLS: an HTTPS proxy in the way\? its CA goes in NODE_EXTRA_CA_CERTS\)/) });
       expect(tls.requests()).toHaveLength(1); // refused before any form was sent
     } finally {
+      await tls.stop();
+    }
+  });
+
+  it('goes through HTTPS_PROXY (CONNECT) as the app\'s Azure SDK would, and around it with NO_PROXY', async () => {
+    const cert = selfSignedCert(files.dir);
+    if (!cert) return; // no openssl here
+    const tls = await startAad({ tls: cert });
+    const proxy = await startConnectProxy();
+    try {
+      const env = { ...podEnv(noCache), AZURE_AUTHORITY_HOST: tls.authorityHost, NODE_EXTRA_CA_CERTS: cert.certFile, HTTPS_PROXY: proxy.url };
+      const viaProxy = await service(env);
+      const r = await viaProxy.get('/readyz');
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.checks[2].reason).toMatch(/succeeded$/);
+      expect(r.body.checks[2].reason).toContain(`via proxy ${proxy.url}`);
+      expect(proxy.connects()).toHaveLength(1);
+      expect(tls.requests()).toHaveLength(1);
+      const direct = await service({ ...env, NO_PROXY: 'localhost,127.0.0.1' });
+      expect((await direct.get('/readyz')).status).toBe(200);
+      expect(proxy.connects()).toHaveLength(1); // NO_PROXY: not through the proxy
+      expect(tls.requests()).toHaveLength(2);
+    } finally {
+      await proxy.stop();
       await tls.stop();
     }
   });

@@ -8,9 +8,11 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkFederatedToken, checkWorkloadIdentity, checkWorkloadIdentityProxy, createHealthHandlers, exchangeFederatedToken,
-  fromEnv, IdentityHealth, IdentityHealthOptions, RUNTIME_ENV, WorkloadIdentityCheckOptions, workloadIdentityTokenUrl,
+  fromEnv, IdentityHealth, IdentityHealthOptions, proxyFor, RUNTIME_ENV, WorkloadIdentityCheckOptions, workloadIdentityTokenUrl,
 } from '../../src/runtime';
-import { Aad, ASSERTION_TYPE, CLIENT_ID, federatedToken, jwt, startAad, TENANT_ID, tokenDir, webhookEnv } from './aad';
+import {
+  Aad, ASSERTION_TYPE, CLIENT_ID, federatedToken, jwt, selfSignedCert, startAad, startConnectProxy, TENANT_ID, tokenDir, webhookEnv,
+} from './aad';
 
 let aad: Aad;
 let files: ReturnType<typeof tokenDir>;
@@ -207,6 +209,77 @@ describe('exchangeFederatedToken: client credentials at AAD', () => {
     const r = await exchangeFederatedToken(wi({}, { AZURE_FEDERATED_TOKEN_FILE: path.join(files.dir, 'nope') }));
     expect(r).toMatchObject({ name: 'workload-identity', ok: false });
     expect(exchanges()).toBe(0);
+  });
+});
+
+describe('HTTPS_PROXY / NO_PROXY for the exchange (as curl and the Azure SDKs)', () => {
+  const AAD = 'https://login.microsoftonline.com/t/oauth2/v2.0/token';
+
+  it('picks the proxy for https targets unless NO_PROXY covers the host', () => {
+    expect(proxyFor(AAD, {})).toBeUndefined();
+    expect(proxyFor(AAD, { HTTPS_PROXY: 'http://proxy.corp:3128' })?.host).toBe('proxy.corp:3128');
+    expect(proxyFor(AAD, { https_proxy: 'proxy.corp:3128' })?.href).toBe('http://proxy.corp:3128/');
+    expect(proxyFor('http://127.0.0.1:1/t', { HTTPS_PROXY: 'http://proxy.corp:3128' })).toBeUndefined(); // plain http: direct
+    for (const noProxy of ['*', 'login.microsoftonline.com', '.microsoftonline.com', 'microsoftonline.com', '*.microsoftonline.com', 'x, login.microsoftonline.com:443', 'LOGIN.microsoftonline.com']) {
+      expect(proxyFor(AAD, { HTTPS_PROXY: 'http://p:1', NO_PROXY: noProxy }), noProxy).toBeUndefined();
+    }
+    for (const noProxy of ['online.com', 'microsoft.com', '10.0.0.0/8', '']) {
+      expect(proxyFor(AAD, { HTTPS_PROXY: 'http://p:1', no_proxy: noProxy }), noProxy).toBeDefined();
+    }
+    expect(proxyFor('https://[::1]:8443/t', { HTTPS_PROXY: 'http://p:1', NO_PROXY: '[::1]:8443' })).toBeUndefined();
+    expect(() => proxyFor(AAD, { HTTPS_PROXY: 'http://[bad' })).toThrow('HTTPS_PROXY is set but is not a URL');
+    expect(() => proxyFor(AAD, { HTTPS_PROXY: 'https://p:1' })).toThrow(/only an http:\/\/ proxy \(CONNECT\) is supported/);
+  });
+
+  it('tunnels through the proxy (CONNECT, credentials from the URL) and names it, never its password', async () => {
+    const cert = selfSignedCert(files.dir);
+    if (!cert) return; // no openssl here
+    const tls = await startAad({ tls: cert });
+    const proxy = await startConnectProxy({ auth: 'user:p@ss' });
+    try {
+      const env = { HTTPS_PROXY: proxy.url.replace('//', '//user:p%40ss@') };
+      const r = await exchangeFederatedToken(wi({}, { AZURE_AUTHORITY_HOST: tls.authorityHost, ...env }));
+      // The tunnel was opened; this process does not trust the stand-in's certificate (the service test does).
+      expect(proxy.connects()).toEqual([{ target: tls.authorityHost.replace(/^https:\/\/|\/$/g, ''), auth: `Basic ${Buffer.from('user:p@ss').toString('base64')}` }]);
+      expect(r).toMatchObject({ ok: false, transient: false, reason: expect.stringMatching(new RegExp(`via proxy http://127.0.0.1:\\d+ failed: .*self[- ]signed certificate`)) });
+      expect(r.reason).not.toContain('p@ss');
+      const wrong = await exchangeFederatedToken(wi({}, { AZURE_AUTHORITY_HOST: tls.authorityHost, HTTPS_PROXY: proxy.url }));
+      expect(wrong).toMatchObject({ ok: false, transient: false, status: 407, reason: expect.stringMatching(/answered CONNECT with 407 \(the proxy wants credentials: user:password in HTTPS_PROXY\)/) });
+    } finally {
+      await proxy.stop();
+      await tls.stop();
+    }
+  });
+
+  it('a proxy that refuses the tunnel: 403 hard, 502 transient; an unreachable proxy is named', async () => {
+    const target = { AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9/' };
+    for (const [answer, transient] of [[403, false], [502, true]] as const) {
+      const proxy = await startConnectProxy({ answer });
+      try {
+        const r = await exchangeFederatedToken(wi({}, { ...target, HTTPS_PROXY: proxy.url }));
+        expect(r).toMatchObject({ ok: false, transient, status: answer, reason: expect.stringMatching(new RegExp(`answered CONNECT with ${answer} \\(the proxy refused the tunnel`)) });
+      } finally {
+        await proxy.stop();
+      }
+    }
+    const r = await exchangeFederatedToken(wi({}, { ...target, HTTPS_PROXY: 'http://127.0.0.1:1' }));
+    expect(r).toMatchObject({ ok: false, transient: false, reason: expect.stringMatching(/via proxy http:\/\/127.0.0.1:1 failed: connect ECONNREFUSED .*is the proxy in HTTPS_PROXY reachable\?/) });
+    expect((await exchangeFederatedToken(wi({}, { ...target, HTTPS_PROXY: 'http://[bad' }))).reason).toMatch(/HTTPS_PROXY is set but is not a URL/);
+  });
+
+  it('a proxy that accepts the tunnel and then stalls is bounded by the timeout', async () => {
+    const net = await import('node:net');
+    const stall = net.createServer((s) => s.once('data', () => s.write('HTTP/1.1 200 Connection Established\r\n\r\n'))); // then silence
+    await new Promise<void>((r) => stall.listen(0, '127.0.0.1', r));
+    try {
+      const t0 = Date.now();
+      const r = await exchangeFederatedToken(wi({}, { AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9/', HTTPS_PROXY: `http://127.0.0.1:${(stall.address() as import('node:net').AddressInfo).port}` }));
+      expect(Date.now() - t0).toBeLessThan(1000);
+      expect(r).toMatchObject({ ok: false, transient: true, reason: expect.stringMatching(/via proxy .*no answer within 0.3 s/) });
+    } finally {
+      await new Promise((r) => stall.close(r));
+    }
+    await new Promise((r) => setTimeout(r, 400)); // no stray timer or socket error afterwards
   });
 });
 
