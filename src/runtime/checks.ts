@@ -404,7 +404,7 @@ export function workloadIdentityTokenUrl(authorityHost: string, tenantId: string
 
 /** Anything shaped like a JWT, out of a text that is about to become a reason. */
 function scrub(text: string): string {
-  return text.replace(/eyJ[\w-]*\.[\w-]*\.?[\w-]*/g, '<redacted>');
+  return text.replace(/eyJ[\w-]*\.[\w-]*\.?[\w-]*/g, '<redacted>').replace(/\s+/g, ' ').trim();
 }
 
 /** AAD's error and AADSTS code, short; error_description carries subject/issuer, never the assertion (scrubbed anyway). */
