@@ -257,14 +257,13 @@ function renderDocument(p: Parsed, i: number, after: unknown): string {
 }
 
 /** Document `i` with `after` written in as text edits, or undefined where that is not safe. */
-function editDocument(p: Parsed, i: number, after: unknown): string | undefined {
+function editDocument(p: Parsed, i: number, after: unknown, crlf: boolean): string | undefined {
   const d = p.docs[i];
   const text = p.source.text;
   const [from, , to] = d.range;
   try {
     const ed = new TextEditor(text, detectIndentSeq(text, from, to));
     ed.diff(d.contents, p.values[i], after);
-    const crlf = text.includes('\r\n');
     const edits = ed.edits.map((e) => ({ ...e, at: e.at - from, end: e.end - from, text: crlf ? e.text.replace(/\r?\n/g, '\r\n') : e.text }));
     const out = applyEdits(text.slice(from, to), edits);
     if (!ed.risky) return out;
@@ -284,10 +283,11 @@ export function rewrite(p: Parsed, changes: ReadonlyMap<number, unknown>): strin
   const text = p.source.text;
   const parts: string[] = [];
   let pos = 0;
+  const crlf = text.includes('\r\n'); // once per file: per document it would be quadratic
   for (const i of [...changes.keys()].sort((a, b) => a - b)) {
     const after = changes.get(i);
     const [from, , to] = p.docs[i].range;
-    parts.push(text.slice(pos, from), editDocument(p, i, after) ?? renderDocument(p, i, after));
+    parts.push(text.slice(pos, from), editDocument(p, i, after, crlf) ?? renderDocument(p, i, after));
     pos = to;
   }
   parts.push(text.slice(pos));
