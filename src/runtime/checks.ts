@@ -84,7 +84,8 @@ function request(url: string, o: { method?: 'GET' | 'POST'; headers?: Record<str
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const open: Array<{ destroy(): unknown }> = [];
-    const settle = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f(); } };
+    // Whatever the outcome, no socket outlives the exchange (the tunnel's included).
+    const settle = (f: () => void) => { if (!settled) { settled = true; clearTimeout(timer); f(); for (const x of open) x.destroy(); } };
     const fail = (e: unknown) => settle(() => reject(e));
     const headers = { ...o.headers, ...(o.body !== undefined ? { 'content-length': String(Buffer.byteLength(o.body)) } : {}) };
     // A malformed URL throws here, before the timer exists: the promise rejects, nothing is left behind.
@@ -103,10 +104,7 @@ function request(url: string, o: { method?: 'GET' | 'POST'; headers?: Record<str
       req.end(o.body);
     };
     // Bounds the tunnel, connect, headers and body alike; it wins over the error the destroyed socket reports.
-    timer = setTimeout(() => {
-      fail(new TimeoutError(`no answer within ${timeoutMs / 1000} s`));
-      for (const x of open) x.destroy();
-    }, timeoutMs);
+    timer = setTimeout(() => fail(new TimeoutError(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
     try {
       if (o.proxy && target.protocol === 'https:') {
         const host = target.hostname.replace(/^\[|\]$/g, '');
@@ -131,7 +129,6 @@ function request(url: string, o: { method?: 'GET' | 'POST'; headers?: Record<str
       }
     } catch (e) {
       fail(e);
-      for (const x of open) x.destroy();
     }
   });
 }

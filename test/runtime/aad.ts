@@ -189,6 +189,7 @@ export async function startConnectProxy(o: { answer?: number; auth?: string } = 
   const server = http.createServer((_req, res) => { res.writeHead(405); res.end(); });
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     sockets.add(client);
+    client.on('close', () => sockets.delete(client));
     const auth = req.headers['proxy-authorization'];
     seen.push({ target: req.url ?? '', auth });
     const [host, port] = (req.url ?? '').split(':');
@@ -203,8 +204,12 @@ export async function startConnectProxy(o: { answer?: number; auth?: string } = 
       client.pipe(upstream);
     });
     sockets.add(upstream);
+    // Either side gone: close the other (a paused half-open socket would never see its EOF).
+    upstream.on('close', () => client.destroy());
+    client.on('close', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
+    for (const s of [client, upstream]) s.on('close', () => sockets.delete(s));
   });
   const port = await listen(server);
   return {
