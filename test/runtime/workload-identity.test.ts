@@ -267,6 +267,27 @@ describe('HTTPS_PROXY / NO_PROXY for the exchange (as curl and the Azure SDKs)',
     expect((await exchangeFederatedToken(wi({}, { ...target, HTTPS_PROXY: 'http://[bad' }))).reason).toMatch(/HTTPS_PROXY is set but is not a URL/);
   });
 
+  it('leaves no socket behind, direct or through the tunnel', async () => {
+    const cert = selfSignedCert(files.dir);
+    if (!cert) return;
+    const tls = await startAad({ tls: cert });
+    const proxy = await startConnectProxy();
+    const handles = () => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+    try {
+      const before = handles();
+      for (let i = 0; i < 20; i++) {
+        await exchangeFederatedToken(wi()); // direct, http
+        await exchangeFederatedToken(wi({}, { AZURE_AUTHORITY_HOST: tls.authorityHost, HTTPS_PROXY: proxy.url })); // tunnel, then TLS fails
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      expect(proxy.connects()).toHaveLength(20);
+      expect(handles() - before).toBeLessThanOrEqual(2);
+    } finally {
+      await proxy.stop();
+      await tls.stop();
+    }
+  });
+
   it('a proxy that accepts the tunnel and then stalls is bounded by the timeout', async () => {
     const net = await import('node:net');
     const stall = net.createServer((s) => s.once('data', () => s.write('HTTP/1.1 200 Connection Established\r\n\r\n'))); // then silence
