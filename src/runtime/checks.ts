@@ -410,7 +410,7 @@ function aadDetail(body: string): { error?: string; code?: string; text: string 
   let description = '';
   try {
     const j = JSON.parse(body) as Record<string, unknown>;
-    if (typeof j.error === 'string') error = j.error;
+    if (typeof j.error === 'string') error = j.error.slice(0, 100);
     if (typeof j.error_description === 'string') description = j.error_description;
   } catch {
     description = body.includes('access_token') ? '' : body;
