@@ -6,7 +6,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 export type Shell = 'busybox' | 'dash';
@@ -21,7 +20,11 @@ export interface Image {
   readonly standsFor: string;
 }
 
-const which = (bin: string): string => execFileSync('sh', ['-c', `command -v ${bin}`]).toString().trim();
+const found = new Map<string, string>();
+const which = (bin: string): string => {
+  if (!found.has(bin)) found.set(bin, execFileSync('sh', ['-c', `command -v ${bin}`]).toString().trim());
+  return found.get(bin)!;
+};
 
 /** Tools the scripts call besides sh builtins and the client; for dash images they come from coreutils. */
 const SMALL_TOOLS = ['cat', 'tr', 'base64', 'timeout', 'mkdir', 'rm', 'ls'];
@@ -44,21 +47,20 @@ export const IMAGES: readonly Image[] = [image('busybox', 'wget'), image('busybo
 /** The image the strategy's default client implies (curl: curlimages/curl, wget: busybox). */
 export const defaultImage = (client: Client): Image => image('busybox', client);
 
-const built = new Map<string, string>();
-
-/** Create (once per process) the bin dir of an image under a temp dir and return it. */
-export function binDir(img: Image): string {
-  const have = built.get(img.id);
-  if (have) return have;
-  if (built.size === 0) process.once('exit', removeBinDirs);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ih-img-${img.id}-`));
+/**
+ * Create the bin dir of an image inside `parent` (the runner's per-pod dir, removed with it) and
+ * return its path. A few hundred symlinks: cheap, and nothing outlives the run.
+ */
+export function binDir(img: Image, parent: string): string {
+  const dir = path.join(parent, `bin-${img.id}`);
+  if (fs.existsSync(dir)) return dir;
+  fs.mkdirSync(dir);
   const link = (name: string, target: string) => fs.symlinkSync(target, path.join(dir, name));
   const busybox = which('busybox');
   const skip = new Set(['date', 'sleep', 'sh', 'ash', 'wget', 'curl']);
   if (img.shell === 'busybox') {
     // Every applet, as in the busybox image and Alpine; wget only where the image has it.
-    const applets = execFileSync(busybox, ['--list']).toString().split('\n').filter(Boolean);
-    for (const a of applets) if (!skip.has(a)) link(a, busybox);
+    for (const a of applets(busybox)) if (!skip.has(a)) link(a, busybox);
     link('sh', busybox);
   } else {
     for (const t of SMALL_TOOLS) link(t, which(t));
@@ -66,12 +68,8 @@ export function binDir(img: Image): string {
   }
   if (img.client === 'curl') link('curl', which('curl'));
   if (img.client === 'wget') link('wget', busybox);
-  built.set(img.id, dir);
   return dir;
 }
 
-/** Remove the bin dirs this process created. */
-export function removeBinDirs(): void {
-  for (const d of built.values()) fs.rmSync(d, { recursive: true, force: true });
-  built.clear();
-}
+let appletList: string[] | undefined;
+const applets = (busybox: string) => (appletList ??= execFileSync(busybox, ['--list']).toString().split('\n').filter(Boolean));

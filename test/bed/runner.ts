@@ -191,7 +191,8 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   const rel = (ms = sim.now()) => Math.round(ms - t0) / 1000;
   const log = (e: any) => timeline.push({ t: rel(), ...e });
   let over = false; // results of commands killed at the end are not part of the run
-  const PATH = `${shims}:${binDir(o.image)}`;
+  const bin = binDir(o.image, dir);
+  const PATH = `${shims}:${bin}`;
 
   /** Run argv in the namespace, in a private mount namespace with the emptyDir bound, killed after timeoutS. */
   const exec = (argv: string[], env: Record<string, string>, mount: string | undefined, timeoutS: number | undefined,
@@ -223,7 +224,7 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   const mountOf = (c: Container) => c.volumeMounts?.find((m) => o.spec.volumes?.some((v) => v.name === m.name && 'emptyDir' in v))?.mountPath;
   const shArgv = (cmd: string[]) => {
     if (cmd[0] !== '/bin/sh') throw new Error(`expected a /bin/sh command, got ${cmd[0]}`);
-    return [path.join(binDir(o.image), 'sh'), ...cmd.slice(1)];
+    return [path.join(bin, 'sh'), ...cmd.slice(1)];
   };
   const appEnv = containerEnv(app, !!o.withoutHostIp);
 

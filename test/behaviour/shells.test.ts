@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
 import { Bed, requireTools, startBed } from '../bed/bed';
-import { Client, image, IMAGES, removeBinDirs, Shell } from '../bed/images';
+import { Client, image, IMAGES, Shell } from '../bed/images';
 import { NODE_IDENTITY, POD_IDENTITY, TimelineEvent } from '../bed/runner';
 import {
   firstStart, gatedUntil, LATE_THEN_DIES, NODE_IDENTITY_VARIANTS, notReadyAfter, observeNodeIdentity, readyAt, restartAfter, run, Scenario,
@@ -21,7 +21,7 @@ const brief = (id: string, state: object): Scenario => ({ id, title: id, duratio
 describe('generated commands in real shells', () => {
   let bed: Bed;
   beforeAll(async () => { requireTools(['busybox', 'dash', 'curl', 'ip', 'unshare']); bed = await startBed(); });
-  afterAll(async () => { await bed?.stop(); removeBinDirs(); });
+  afterAll(async () => { await bed?.stop(); });
 
   for (const id of execIds) {
     for (const img of IMAGES) {
