@@ -98,9 +98,20 @@ export function requireTools(tools: string[]): void {
 
 let counter = 0;
 
+/** Remove beds left by test processes that died without cleaning up (named ihbed-<pid>-<n>). */
+function removeOrphanBeds(): void {
+  const names = execFileSync('ip', ['netns', 'list'], { stdio: 'pipe' }).toString().split('\n').map((l) => l.split(' ')[0]);
+  for (const n of names) {
+    const pid = /^ihbed-(\d+)-\d+$/.exec(n)?.[1];
+    if (!pid || Number(pid) === process.pid || fs.existsSync(`/proc/${pid}`)) continue;
+    try { execFileSync('ip', ['netns', 'del', n], { stdio: 'pipe' }); } catch { /* another process removed it */ }
+  }
+}
+
 /** Create a namespace with lo up, 169.254.169.254 and HOST_IP on lo, and the mock on NMI_PORT and 80. */
 export async function startBed(state?: MockState): Promise<Bed> {
   requireTools(['ip']);
+  removeOrphanBeds();
   const netns = `ihbed-${process.pid}-${counter++}`;
   const ip = (...a: string[]) => execFileSync('ip', a, { stdio: 'pipe' });
   ip('netns', 'add', netns);
