@@ -243,7 +243,9 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
     const env = { ...appEnv, ...o.app.env, PATH: process.env.PATH!, NODE_OPTIONS: `--require ${VCLOCK}`, IH_VIRTUAL_CLOCK_FILE: path.join(dir, 'offset') };
     appProc = spawn('ip', ['netns', 'exec', o.bed.netns, 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...o.app.argv],
       { detached: true, stdio: ['ignore', 'ignore', 'inherit'] });
-    sim.running.add({ proc: appProc });
+    const entry: Exec = { proc: appProc };
+    sim.running.add(entry);
+    appProc.on('exit', () => sim.running.delete(entry)); // never signal a process group that is gone
     // Booting takes real time: wait (bounded) until the app answers at all.
     const port = o.app.env.PORT;
     // Any HTTP answer on / means listening (curl without --fail exits 0); / runs no check.
