@@ -52,9 +52,10 @@ export const STRATEGY_FLAGS: readonly Flag[] = [
 
 const GROUP = 'Strategy options (see `identity-health explain <strategy>` for which apply):';
 
-/** Adds every strategy flag, grouped, as strings (booleans as booleans) without defaults. */
-export function withStrategyFlags<T>(y: Argv<T>): Argv<T> {
+/** Adds every strategy flag (but `except`), grouped, as strings (booleans as booleans) without defaults. */
+export function withStrategyFlags<T>(y: Argv<T>, except: readonly string[] = []): Argv<T> {
   for (const f of STRATEGY_FLAGS) {
+    if (except.includes(f.flag)) continue;
     y = y.option(f.flag, { type: f.kind === 'bool' ? 'boolean' : 'string', describe: f.describe, group: GROUP }) as Argv<T>;
   }
   return y;

@@ -73,7 +73,7 @@ describe('recommend', () => {
 
 describe('synth', () => {
   it('writes a cdk8s-plus Deployment with the strategy; it validates and audit reports it', () => {
-    const r = run(['synth', '-s', 'identity-probes', '--name', 'api', '--app-image', 'myacr.azurecr.io/api:1.4', '--app-port', '8080', '--client-id', '6e1e2d3c-0000-4000-8000-00000000abcd']);
+    const r = run(['synth', '-s', 'identity-probes', '--name', 'api', '--image', 'myacr.azurecr.io/api:1.4', '--port', '8080', '--client-id', '6e1e2d3c-0000-4000-8000-00000000abcd']);
     expect(r.code).toBe(0);
     const [d] = docs(r.stdout);
     validateK8s(d);
@@ -83,7 +83,7 @@ describe('synth', () => {
   });
 
   it('validates its own flags (exit 2)', () => {
-    expect(run(['synth', '-s', 'nmi-init', '--name', 'Bad_Name', '--app-image', 'x:1']).stderr).toMatch(/invalid name "Bad_Name"/);
+    expect(run(['synth', '-s', 'nmi-init', '--name', 'Bad_Name', '--image', 'x:1']).stderr).toMatch(/invalid name "Bad_Name"/);
     expect(run(['synth', '-s', 'nmi-init', '--name', 'a']).code).toBe(2);
   });
 });
@@ -100,7 +100,7 @@ describe('help and globals', () => {
     expect(probe(['list'])).toMatch(/LOADED=0/);
     expect(probe(['explain', 'nmi-probes'])).toMatch(/LOADED=0/);
     expect(probe(['audit', '-'])).toMatch(/LOADED=0/);
-    expect(probe(['synth', '-s', 'nmi-init', '--name', 'a', '--app-image', 'x:1'])).not.toMatch(/LOADED=0/);
+    expect(probe(['synth', '-s', 'nmi-init', '--name', 'a', '--image', 'x:1'])).not.toMatch(/LOADED=0/);
   });
 
   it('--help shows examples; unknown commands and flags exit 2', () => {

@@ -1,10 +1,10 @@
 /** `synth`: a new Deployment built with cdk8s-plus-27 and the strategy's mixin (the only command that loads cdk8s). */
 import type { Argv } from 'yargs';
-import { UsageError } from '../errors';
 import type { GlobalArgs } from '../inputs';
-import { planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
+import { UsageError } from '../errors';
+import { flagsFor, planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
 
-interface Args extends GlobalArgs { strategy: string; name: string; 'app-image'?: string; 'app-port'?: number; replicas: number; 'out-file'?: string; 'on-conflict'?: string; [k: string]: unknown }
+interface Args extends GlobalArgs { strategy: string; name: string; image?: string; port?: number; 'check-image'?: string; replicas: number; 'out-file'?: string; 'on-conflict'?: string; [k: string]: unknown }
 
 /** Strategy id -> mixin class export of src/cdk8s/strategies. */
 const MIXINS: Record<string, string> = {
@@ -16,27 +16,30 @@ export const command = 'synth';
 export const describe = 'Write a new Deployment (cdk8s-plus-27) with a strategy applied';
 
 export function builder(y: Argv): Argv<Args> {
+  // Here --image and --port describe the app (as in the issue); the init strategies' check image is --check-image.
   return withStrategyFlags(y
     .option('strategy', { alias: 's', type: 'string', demandOption: true, describe: 'strategy id (see identity-health list)' })
     .option('name', { type: 'string', demandOption: true, describe: 'Deployment (and container) name' })
-    .option('app-image', { type: 'string', describe: 'the app image (--image is the init container image of init strategies)' })
-    .option('app-port', { type: 'number', describe: 'container port of the app' })
+    .option('image', { type: 'string', demandOption: true, describe: 'the app image' })
+    .option('port', { type: 'number', describe: 'container port of the app (app-check strategies probe it)' })
     .option('replicas', { type: 'number', default: 2 })
+    .option('check-image', { type: 'string', describe: 'image of the init check (init strategies) [default: per --client]' })
     .option('on-conflict', { type: 'string', choices: ['error', 'skip', 'sidecar'], describe: 'as for apply' })
     .option('out-file', { alias: 'o', type: 'string', describe: 'write here (atomically) instead of stdout' })
-    .example('$0 synth -s nmi-probes --name api --app-image myacr.azurecr.io/api:1.4 --app-port 8080', 'YAML on stdout')
-    .example('$0 synth -s identity-init --name worker --app-image myacr.azurecr.io/worker:2 --client-id <guid> -o worker.yaml', 'to a file')
-    .example('$0 audit worker.yaml', 'next: check what it has')) as unknown as Argv<Args>;
+    .example('$0 synth -s nmi-probes --name api --image myacr.azurecr.io/api:1.4 --port 8080', 'YAML on stdout')
+    .example('$0 synth -s identity-init --name worker --image myacr.azurecr.io/worker:2 --client-id <guid> -o worker.yaml', 'to a file')
+    .example('$0 audit worker.yaml', 'next: check what it has'), ['image', 'port']) as unknown as Argv<Args>;
 }
 
 export async function handler(a: Args): Promise<void> {
   const id = strategyId(a.strategy);
-  const { options } = planFromFlags(id, a, { onConflict: a['on-conflict'] }); // validates the options and names the flag
-  if (!a['app-image']) throw new UsageError('give the app image: --app-image <image> (--image is the check image of init strategies)');
+  const { image: _app, port: _port, ...flags } = a;
+  if (a['check-image'] !== undefined && !flagsFor(id).includes('image')) throw new UsageError(`--check-image does not apply to strategy ${id} (only to the init strategies)`);
+  const { options } = planFromFlags(id, { ...flags, image: a['check-image'] }, { onConflict: a['on-conflict'] }); // validates, names the flag
   const v = require('../../checks/validate') as typeof import('../../checks/validate');
   const name = v.containerName('name', a.name);
-  const image = v.image('app-image', a['app-image']);
-  const port = a['app-port'] === undefined ? undefined : v.port('app-port', a['app-port']);
+  const image = v.image('image', String(a.image));
+  const port = a.port === undefined ? undefined : v.port('port', a.port);
   const replicas = v.count('replicas', a.replicas, 0, 10000);
   const mixins = require('../../cdk8s/strategies') as Record<string, new (o: object) => any>;
   const mixin = new mixins[MIXINS[id]](options);
