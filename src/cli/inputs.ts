@@ -54,10 +54,18 @@ export function hasFilters(a: InputArgs): boolean {
   return values(a.kind).length + values(a.name).length + values(a.selector).length > 0;
 }
 
-/** 1-based line of document `i` in its source, for messages. */
+const lineStarts = new WeakMap<Parsed, number[]>();
+
+/** 1-based line of document `i` in its source, for messages (newline offsets indexed once per file). */
 export function lineOf(p: Parsed, i: number): number {
   const at = (p.docs[i].contents as { range?: number[] } | null)?.range?.[0] ?? p.docs[i].range[0];
-  let n = 1;
-  for (let k = p.source.text.indexOf('\n'); k !== -1 && k < at; k = p.source.text.indexOf('\n', k + 1)) n++;
-  return n;
+  let starts = lineStarts.get(p);
+  if (!starts) {
+    starts = [0];
+    for (let k = p.source.text.indexOf('\n'); k !== -1; k = p.source.text.indexOf('\n', k + 1)) starts.push(k + 1);
+    lineStarts.set(p, starts);
+  }
+  let lo = 0, hi = starts.length - 1;
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= at) lo = mid; else hi = mid - 1; }
+  return lo + 1;
 }
