@@ -6,11 +6,14 @@
  * - fault -> NotReady and fault -> restart: NMI goes away at 20 phases spread over 20 s (the
  *   common period of readiness 4 s and liveness 10 s), one fresh pod per phase;
  * - init strategies: NMI Active -> app started, over 10 phases of the 2 s try interval;
- * - load: requests counted at the mock over 10 minutes of a healthy pod after start-up.
+ * - load: requests counted at the mock over 10 minutes of a healthy pod after start-up;
+ * - and, observed rather than targeted: IMDS answering 410 (updating) for 70 s.
  */
 import { getStrategy } from '../../strategies';
 import { requireTools, startBed } from '../../test/bed/bed';
-import { firstStart, measureLatency, median, probeSettings, requestsPerMinute, run, Scenario, SCENARIOS, STRATEGY_IDS, worst } from '../../test/behaviour/model';
+import {
+  firstStart, measureLatency, median, notReadyAfter, probeSettings, requestsPerMinute, restartAfter, run, Scenario, SCENARIOS, STRATEGY_IDS, worst,
+} from '../../test/behaviour/model';
 
 const PHASES = 20;
 const fmt = (xs: number[]) => (xs.some((x) => !Number.isFinite(x)) ? 'never' : `${worst(xs).toFixed(1)} s / ${median(xs).toFixed(1)} s`);
@@ -27,6 +30,7 @@ export async function run_(): Promise<void> {
     '|---|---|---|---|---|---|---|---|',
   ];
   const verdicts: string[] = [];
+  const transient: string[] = [];
   try {
     for (const id of STRATEGY_IDS) {
       const s = getStrategy(id);
@@ -48,6 +52,12 @@ export async function run_(): Promise<void> {
         start = fmt(d);
         verdicts.push(`${id}: app started at worst ${worst(d)} s after NMI Active (target <= 5 s: ${worst(d) <= 5 ? 'met' : 'NOT met'})`);
       }
+      if (s.checks === 'identity' && s.placement !== 'init') {
+        const r = await run(bed, id, SCENARIOS.imds410);
+        const nr410 = notReadyAfter(r, 30);
+        const rs410 = restartAfter(r, 30);
+        transient.push(`${id}: token 410 for 70 s -> ${nr410 === undefined ? 'stays Ready' : `NotReady +${(nr410 - 30).toFixed(1)} s`}, ${rs410 === undefined ? 'no restart' : `restart +${(rs410 - 30).toFixed(1)} s`}`);
+      }
       const happy = await run(bed, id, { ...SCENARIOS.happy, duration: 630 });
       const tokens = requestsPerMinute(happy, 'token', 30);
       const nmi = requestsPerMinute(happy, 'nmi', 30);
@@ -60,6 +70,8 @@ export async function run_(): Promise<void> {
   console.log(lines.join('\n'));
   console.log('');
   for (const v of verdicts) console.log(`- ${v}`);
+  console.log('\nIMDS updating (410) for 70 s, not a target, observed:');
+  for (const v of transient) console.log(`- ${v}`);
   console.log(`\n(${PHASES} fault phases per runtime strategy; virtual clock; measured in ${((Date.now() - started) / 1000).toFixed(0)} s of real time)`);
 }
 

@@ -95,6 +95,11 @@ export const SCENARIOS = {
       { at: b.at, label: `token ${b.status}`, state: { token: b.status } },
       { at: b.at + 5, label: 'token ok', state: { token: 'ok' } },
     ])),
+  // IMDS documents 410 for up to 70 s while it updates: longer than a burst, still transient.
+  imds410: scenario('imds-410', 'token 410 (IMDS updating) for 70 s from 30 s', 200, { start: 30, end: 100 }, [
+    { at: 30, label: 'token 410', state: { token: 410 } },
+    { at: 100, label: 'token ok', state: { token: 'ok' } },
+  ]),
   // Long enough for the restart (by ~52 s), short because every slow probe costs real seconds.
   nmiSlow: scenario('nmi-slow', 'NMI answers after 10 s (beyond the probe timeout) from 30 s to 60 s', 100, { start: 30, end: 60 }, [
     { at: 30, label: 'NMI slow (10 s)', state: { nmi: 'slow', nmiDelayMs: 10_000 } },
