@@ -181,8 +181,13 @@ const KEYS = {
 } as const;
 export type OptionGroup = keyof typeof KEYS;
 
+/** The option keys a strategy takes (for the CLI's flags and for error messages). */
+export function optionKeys(groups: readonly OptionGroup[]): string[] {
+  return [...new Set<string>(groups.flatMap((g) => KEYS[g]))].sort();
+}
+
 export function checkKeys(strategy: string, options: object, groups: readonly OptionGroup[]): void {
-  const allowed = new Set<string>(groups.flatMap((g) => KEYS[g]));
+  const allowed = new Set<string>(optionKeys(groups));
   for (const k of Object.keys(options)) {
     if (!allowed.has(k)) throw new v.OptionError(`option of ${strategy}`, k, `one of ${[...allowed].sort().join(', ')}`);
   }

@@ -56,7 +56,7 @@ export interface ApplyResult {
 
 /** A container already has something the strategy needs to set. */
 export class ConflictError extends Error {
-  constructor(readonly workload: string, readonly conflicts: readonly Conflict[], sidecarPossible: boolean) {
+  constructor(readonly workload: string, readonly conflicts: readonly Conflict[], readonly sidecarPossible: boolean) {
     super(`${workload}: ${conflicts.map((c) => c.text).join('; ')}. ` +
       'Resolve with one of: remove or rename what is there; choose other containers (option containers); ' +
       `onConflict 'skip' to leave this workload as it is` +
@@ -120,7 +120,20 @@ function findConflicts(spec: PodSpec, labels: Record<string, string>, plan: Plan
   for (const [k, v] of Object.entries(plan.podLabels)) {
     if (k in labels && labels[k] !== v) out.push({ text: `pod label ${k}="${labels[k]}" differs from "${v}"`, probe: false });
   }
-  for (const c of targets) out.push(...containerConflicts(c, plan.target, probesFor(plan.target, c, workload)));
+  for (const c of targets) {
+    let probes: ProbeSet;
+    try {
+      probes = probesFor(plan.target, c, workload);
+    } catch (e) {
+      // The probes cannot be built for this container (e.g. no port for an app check). If it
+      // already has probes of its own, that is a conflict the policy decides (skip, ...).
+      const own = PROBE_KINDS.filter((k) => k !== 'startupProbe' && c[k]);
+      if (!(e instanceof InputError) || own.length === 0) throw e;
+      out.push(...own.map((k) => ({ text: `container "${c.name}" already has a ${k}`, probe: true })));
+      continue;
+    }
+    out.push(...containerConflicts(c, plan.target, probes));
+  }
   return out;
 }
 

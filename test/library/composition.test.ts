@@ -203,3 +203,28 @@ describe('chart.with(...)', () => {
     expect((late.spec as any).template.spec.initContainers[0].name).toBe('identity-health-nmi-init');
   });
 });
+
+describe('app check on a container without ports', () => {
+  it("is skipped under 'skip' when the container has probes of its own, and an error naming the option otherwise", () => {
+    const build = (probe: boolean) => {
+      const chart = newChart();
+      new plus27.k8s.KubeDeployment(chart, 'worker', {
+        metadata: { name: 'worker' },
+        spec: {
+          selector: { matchLabels: { a: 'b' } },
+          template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'w', image: 'x', ...(probe ? { livenessProbe: { exec: { command: ['true'] } } } : {}) }] } },
+        },
+      });
+      return chart;
+    };
+    const skipped = build(true);
+    const before = synth(skipped);
+    const m = make('identity-app-check', { onConflict: 'skip' });
+    skipped.with(m);
+    expect(synth(skipped)).toEqual(before);
+    expect(m.skipped[0].reason).toMatch(/container "w" already has a livenessProbe/);
+    const plain = build(false);
+    plain.with(make('identity-app-check', { onConflict: 'skip' }));
+    expect(() => synth(plain)).toThrow(/container "w" declares no port: set option port/);
+  });
+});
