@@ -295,9 +295,9 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
     sim.at(sim.now() + backoff(restarts++), startContainer);
   };
 
-  const tick = (name: ProbeName, p: Probe, g: number, startT: number, k: number) => {
+  const tick = (name: ProbeName, p: Probe, g: number, startT: number, k: number): void => {
     if (g !== gen) return;
-    const next = () => sim.at(Math.max(startT + (k + 1) * (p.periodSeconds as number) * 1000, sim.now()), () => tick(name, p, g, startT, k + 1));
+    const next = (): void => sim.at(Math.max(startT + (k + 1) * (p.periodSeconds as number) * 1000, sim.now()), () => tick(name, p, g, startT, k + 1));
     if (name === 'startup' && started) return; // done for this container
     if ((name !== 'startup' && !started) || sim.now() - startT < ((p.initialDelaySeconds as number) ?? 0) * 1000) return next();
     const handle = (r: { ok: boolean; timedOut: boolean; output: string; ms: number }) => {

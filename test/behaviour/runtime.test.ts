@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
 import { Bed, requireTools, startBed } from '../bed/bed';
 import {
-  BURSTS, failedProbesIn, firstStart, gatedUntil, measureLatency, notReadyAfter, readyAt, requestsPerMinute, restartAfter, restarts,
+  BURSTS, failedProbesIn, firstStart, gatedUntil, measureLatency, notReadyAfter, readyAt, requestsPerMinute, restarts,
   run, SCENARIOS, STRATEGY_IDS, worst,
 } from './model';
 
