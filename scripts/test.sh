@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test. Installs what the behaviour tests need when missing (Debian packages: busybox,
-# dash, curl, shellcheck, iproute2; root required for network namespaces), then the npm deps.
+# dash, curl, shellcheck, iproute2, openssl; root required for network namespaces), then the npm deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ command -v dash >/dev/null || need+=(dash)
 command -v curl >/dev/null || need+=(curl)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v ip >/dev/null || need+=(iproute2)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "scripts/test.sh: missing ${need[*]}; run as root or install them (apt-get install ${need[*]})" >&2

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Yaml } from 'cdk8s';
 import * as plus27 from 'cdk8s-plus-27';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { getStrategy, WORKLOAD_IDENTITY_STRATEGY_IDS, withWorkloadIdentityAppHealthCheck, withWorkloadIdentityInitCheck, withWorkloadIdentityProbes } from '../../src';
 import { allContainers, newChart, scriptsOf, shellcheck, synth, validateK8s, workloads } from './helpers';
 
@@ -45,6 +45,7 @@ describe('workload identity strategies', () => {
 
 describe('workload identity check in real shells', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-wi-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const jwt = (claims: object) => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
   const file = (name: string, content: string) => { const f = path.join(dir, name); fs.writeFileSync(f, content); return f; };
   const now = Math.floor(Date.now() / 1000);

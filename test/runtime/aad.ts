@@ -158,15 +158,15 @@ export function webhookEnv(aad: Aad, file: string): Record<string, string> {
   return { AZURE_CLIENT_ID: CLIENT_ID, AZURE_TENANT_ID: TENANT_ID, AZURE_FEDERATED_TOKEN_FILE: file, AZURE_AUTHORITY_HOST: aad.authorityHost };
 }
 
-/** A self-signed certificate for 127.0.0.1 (openssl), in `dir`; undefined when openssl is missing. */
-export function selfSignedCert(dir: string): { key: string; cert: string; certFile: string } | undefined {
+/** A self-signed certificate for 127.0.0.1 (openssl), in `dir`. A missing openssl fails the test (scripts/test.sh installs it). */
+export function selfSignedCert(dir: string): { key: string; cert: string; certFile: string } {
   const keyFile = path.join(dir, 'aad.key');
   const certFile = path.join(dir, 'aad.crt');
   try {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1',
       '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore', timeout: 20_000 });
-  } catch {
-    return undefined;
+  } catch (e: any) {
+    throw new Error(`openssl could not make a test certificate (${e.code ?? e.message}): run "npm test" (scripts/test.sh installs openssl) or apt-get install openssl`);
   }
   return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
 }
