@@ -12,7 +12,7 @@
 import { getStrategy } from '../../strategies';
 import { requireTools, startBed } from '../../test/bed/bed';
 import {
-  firstStart, measureLatency, median, notReadyAfter, probeSettings, requestsPerMinute, restartAfter, run, Scenario, SCENARIOS, STRATEGY_IDS, worst,
+  firstStart, measureLatency, median, notReadyAfter, probeSettings, requestsPerMinute, restartAfter, run as runScenario, Scenario, SCENARIOS, STRATEGY_IDS, worst,
 } from '../../test/behaviour/model';
 
 const PHASES = 20;
@@ -21,7 +21,7 @@ const fmt = (xs: number[]) => (xs.some((x) => !Number.isFinite(x)) ? 'never' : `
 /** NMI Active at `at` after being Not Active since the start. */
 const lateAt = (at: number): Scenario => ({ ...SCENARIOS.nmiLate, id: `nmi-late-${at}`, fault: { start: 0, end: at }, steps: [SCENARIOS.nmiLate.steps[0], { ...SCENARIOS.nmiLate.steps[1], at }] });
 
-export async function run_(): Promise<void> {
+export async function run(): Promise<void> {
   requireTools(['busybox', 'dash', 'curl', 'ip', 'unshare']);
   const bed = await startBed();
   const started = Date.now();
@@ -46,19 +46,19 @@ export async function run_(): Promise<void> {
         const d: number[] = [];
         for (let i = 0; i < 10; i++) {
           const at = 20 + i * 0.2;
-          const r = await run(bed, id, lateAt(at));
+          const r = await runScenario(bed, id, lateAt(at));
           d.push(+((firstStart(r) ?? Infinity) - at).toFixed(2));
         }
         start = fmt(d);
         verdicts.push(`${id}: app started at worst ${worst(d)} s after NMI Active (target <= 5 s: ${worst(d) <= 5 ? 'met' : 'NOT met'})`);
       }
       if (s.checks === 'identity' && s.placement !== 'init') {
-        const r = await run(bed, id, SCENARIOS.imds410);
+        const r = await runScenario(bed, id, SCENARIOS.imds410);
         const nr410 = notReadyAfter(r, 30);
         const rs410 = restartAfter(r, 30);
         transient.push(`${id}: token 410 for 70 s -> ${nr410 === undefined ? 'stays Ready' : `NotReady +${(nr410 - 30).toFixed(1)} s`}, ${rs410 === undefined ? 'no restart' : `restart +${(rs410 - 30).toFixed(1)} s`}`);
       }
-      const happy = await run(bed, id, { ...SCENARIOS.happy, duration: 630 });
+      const happy = await runScenario(bed, id, { ...SCENARIOS.happy, duration: 630 });
       const tokens = requestsPerMinute(happy, 'token', 30);
       const nmi = requestsPerMinute(happy, 'nmi', 30);
       if (s.checks === 'identity') verdicts.push(`${id}: ${tokens.toFixed(1)} token requests per pod per minute (target <= 6: ${tokens <= 6 ? 'met' : 'NOT met'})`);
@@ -74,5 +74,3 @@ export async function run_(): Promise<void> {
   for (const v of transient) console.log(`- ${v}`);
   console.log(`\n(${PHASES} fault phases per runtime strategy; virtual clock; measured in ${((Date.now() - started) / 1000).toFixed(0)} s of real time)`);
 }
-
-export { run_ as run };

@@ -100,6 +100,10 @@ export const SCENARIOS = {
     { at: 30, label: 'token 410', state: { token: 410 } },
     { at: 100, label: 'token ok', state: { token: 'ok' } },
   ]),
+  nmiSlowStart: scenario('nmi-slow-start', 'NMI answers after 10 s (beyond the check bound) for the first 20 s, then Active', 40, { start: 0, end: 20 }, [
+    { at: 0, label: 'NMI slow (10 s)', state: { nmi: 'slow', nmiDelayMs: 10_000 } },
+    { at: 20, label: 'NMI Active', state: { nmi: 'active', nmiDelayMs: 0 } },
+  ]),
   // Long enough for the restart (by ~52 s), short because every slow probe costs real seconds.
   nmiSlow: scenario('nmi-slow', 'NMI answers after 10 s (beyond the probe timeout) from 30 s to 60 s', 100, { start: 30, end: 60 }, [
     { at: 30, label: 'NMI slow (10 s)', state: { nmi: 'slow', nmiDelayMs: 10_000 } },

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
 import { Bed, requireTools, startBed } from '../bed/bed';
-import { notReadyAfter, readyAt, restartAfter, run, SCENARIOS, STRATEGY_IDS } from './model';
+import { firstStart, gatedUntil, notReadyAfter, readyAt, restartAfter, run, SCENARIOS, STRATEGY_IDS } from './model';
 
 describe.concurrent('NMI slow beyond the probe timeout', () => {
   const beds: Bed[] = [];
@@ -27,6 +27,16 @@ describe.concurrent('NMI slow beyond the probe timeout', () => {
       // No probe outlived its timeout: the bounds in the script are below timeoutSeconds.
       for (const e of r.result.timeline) if (e.type === 'probe') expect(e.timedOut, JSON.stringify(e)).toBe(false);
       expect(readyAt(r, sc.duration - 1)).toBe(true);
+    }, 90_000);
+  }
+
+  for (const id of STRATEGY_IDS.filter((s) => getStrategy(s).placement === 'init')) {
+    it(`${id}: the init container keeps waiting while NMI is slow at start`, async () => {
+      const bed = await startBed();
+      beds.push(bed);
+      const r = await run(bed, id, SCENARIOS.nmiSlowStart);
+      expect(gatedUntil(r, 20)).toBe(true);
+      expect(firstStart(r)! - 20).toBeLessThanOrEqual(5);
     }, 90_000);
   }
 });
