@@ -1,8 +1,8 @@
 /**
  * NMI slower than the probe timeout: the exec (or the app's own bound) must end the check and
  * count it as a failure, so a hanging NMI stops traffic and restarts the container like a dead
- * one. These runs cost real seconds (each probe waits out its bound), so they run concurrently,
- each pod on its own bed (the clocks are per run).
+ * one; an init container keeps waiting. These runs cost real seconds (each check waits out its
+ * bound), so they run concurrently, each pod on its own bed (the clocks are per run).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
