@@ -4,7 +4,7 @@
  * strategy table's claims those checks achieve, and known defects. Pure (JSON in, JSON out) so
  * the CLI and, later, cluster policies share it.
  */
-import { STRATEGIES, StrategyId, STRATEGY_IDS } from '../../strategies';
+import { AnyStrategyId, getStrategy, STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } from '../../strategies';
 import { deepEqual } from '../pod-template/apply';
 import { PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from '../pod-template/pieces';
 import type { Container, KubeObject, Probe } from '../pod-template/types';
@@ -13,6 +13,15 @@ import { RUNTIME_ENV } from '../runtime/env';
 import { planFor } from '../transform';
 
 export type Placement = 'init' | 'probes' | 'app';
+export type CheckKind = 'nmi' | 'identity' | 'workload-identity';
+type StrategyId = AnyStrategyId;
+/** All nine strategies, in table order. */
+const ALL_IDS: readonly StrategyId[] = [...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS];
+export const WI_LABEL = 'azure.workload.identity/use';
+export const WI_PROXY_ANNOTATION = 'azure.workload.identity/inject-proxy-sidecar';
+export const POD_IDENTITY_LABEL = 'aadpodidbinding';
+/** Env the workload identity webhook injects. */
+const WI_ENV = /AZURE_FEDERATED_TOKEN_FILE/;
 export type Severity = 'error' | 'warning';
 
 /** One check found in the pod template. */
@@ -20,7 +29,7 @@ export interface Part {
   readonly placement: Placement;
   /** Where: `initContainer x`, `container y readinessProbe`, `container y (app endpoint)`. */
   readonly where: string;
-  readonly checks: 'nmi' | 'identity';
+  readonly checks: CheckKind;
   /** For probes and app checks: which kinds carry it. */
   readonly probes: readonly ('readiness' | 'liveness' | 'startup')[];
   /** Added by this tool (recognised by name), rather than hand-written. */
@@ -36,6 +45,11 @@ export interface WorkloadAudit {
   readonly kind: string;
   readonly name: string;
   readonly namespace?: string;
+  /**
+   * Which identity the pod uses: pod (label aadpodidbinding), workload (label
+   * azure.workload.identity/use: "true", or a container reading the webhook's env).
+   */
+  readonly identity: Array<'pod' | 'workload'>;
   /** Strategies the checks amount to (a check with an error-level defect does not count). */
   readonly strategies: StrategyId[];
   /** Strategies listed in the identity-health.io/strategies annotation. */
@@ -55,7 +69,7 @@ let ourInitNames: Map<string, StrategyId> | undefined;
 function initNames(): Map<string, StrategyId> {
   if (!ourInitNames) {
     ourInitNames = new Map();
-    for (const id of STRATEGY_IDS) for (const c of planFor(id).initContainers) ourInitNames.set(c.name, id);
+    for (const id of ALL_IDS) for (const c of planFor(id).initContainers) ourInitNames.set(c.name, id);
   }
   return ourInitNames;
 }
@@ -92,13 +106,15 @@ function hasShortFlag(args: string, letter: string): boolean {
   return args.split(/\s+/).some((t) => /^-[A-Za-z]+$/.test(t) && t.includes(letter));
 }
 
-interface ScriptFacts { nmi: boolean; token: boolean }
+interface ScriptFacts { nmi: boolean; token: boolean; wi: boolean; proxy: boolean }
 
 /** What a script checks, and its defects. */
 function analyseScript(script: string, shell: 'sh' | 'bash' | 'other', where: string, env: Set<string>, defects: Defect[]): ScriptFacts {
   const token = TOKEN_PATH.test(script) || AZ_IDENTITY.test(script);
   const nmi = NMI_HEALTH.test(script) && (/HOST_IP/.test(script) || /:8085\b/.test(script) || /\bnmi\b/i.test(script));
-  if (!token && !nmi) return { nmi, token };
+  const wi = WI_ENV.test(script);
+  const proxy = wi && /readyz/.test(script);
+  if (!token && !nmi && !wi) return { nmi, token, wi, proxy };
   const add = (code: string, severity: Severity, message: string) => defects.push({ code, severity, where, message });
   for (const inv of invocations(script)) {
     if (inv.client === 'curl') {
@@ -124,7 +140,10 @@ function analyseScript(script: string, shell: 'sh' | 'bash' | 'other', where: st
   if (shell === 'sh' && /(\[\s|\btest\s)[^\]\n;]*\s==\s/.test(script)) {
     add('sh-double-equals', 'error', "`==` in a POSIX sh test: dash and BusyBox ash reject it, so the check always fails; use `=`");
   }
-  return { nmi, token };
+  if (wi && !/\bexp\b/.test(script)) {
+    add('wi-no-expiry', 'warning', 'reads the federated token file but never compares its exp claim with the time: an expired projected token passes');
+  }
+  return { nmi, token, wi, proxy };
 }
 
 function envNames(c: Container): Set<string> {
@@ -155,19 +174,21 @@ export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
   const defects: Defect[] = [];
   const annotated = (tpl.metadata.annotations?.[STRATEGIES_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const names = initNames();
+  let proxyChecked = false;
 
   for (const c of tpl.spec.initContainers ?? []) {
     const where = `initContainer ${c.name}`;
     const argv = [...(c.command ?? []), ...(c.args ?? [])];
     const before = defects.length;
     const f = analyseScript(scriptOf(argv), isShell(argv[0]), where, envNames(c), defects);
-    if (f.nmi || f.token) parts.push({ placement: 'init', where, checks: f.token ? 'identity' : 'nmi', probes: [], ours: names.has(c.name), ...voids(defects, before) });
+    if (f.proxy) proxyChecked = true;
+    if (f.nmi || f.token || f.wi) parts.push({ placement: 'init', where, checks: kindOf(f), probes: [], ours: names.has(c.name), ...voids(defects, before) });
   }
 
   for (const c of tpl.spec.containers ?? []) {
     const env = envNames(c);
     const probed: Array<'readiness' | 'liveness' | 'startup'> = [];
-    let facts: ScriptFacts = { nmi: false, token: false };
+    let facts: ScriptFacts = { nmi: false, token: false, wi: false, proxy: false };
     const before = defects.length;
     let ours = c.name === SIDECAR_NAME;
     for (const [key, short] of KINDS) {
@@ -177,32 +198,54 @@ export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
       const argv = p.exec?.command;
       if (!argv) continue;
       const f = analyseScript(scriptOf(argv), isShell(argv[0]), `container ${c.name} ${key}`, env, defects);
-      if (!f.nmi && !f.token) continue;
+      if (!f.nmi && !f.token && !f.wi) continue;
       probed.push(short);
-      facts = { nmi: facts.nmi || f.nmi, token: facts.token || f.token };
+      facts = { nmi: facts.nmi || f.nmi, token: facts.token || f.token, wi: facts.wi || f.wi, proxy: facts.proxy || f.proxy };
+      if (f.proxy) proxyChecked = true;
       ours ||= argv[3] === PREFIX;
       if ((short === 'readiness' || short === 'liveness') && p.timeoutSeconds === undefined) {
         defects.push({ code: 'no-timeout', severity: 'warning', where: `container ${c.name} ${key}`, message: "exec probe without timeoutSeconds: kubelet's default of 1 s is too short for a network check" });
       }
     }
     if (probed.length) {
-      parts.push({ placement: 'probes', where: `container ${c.name}`, checks: facts.token ? 'identity' : 'nmi', probes: dedupe(probed), ours, ...voids(defects, before) });
+      parts.push({ placement: 'probes', where: `container ${c.name}`, checks: kindOf(facts), probes: dedupe(probed), ours, ...voids(defects, before) });
     }
     // App checks: the runtime module reads its settings from env; kubelet calls the app with httpGet.
     const appCheck = envValue(c, RUNTIME_ENV.check);
-    if (appCheck === 'nmi' || appCheck === 'identity') {
+    if (appCheck === 'nmi' || appCheck === 'identity' || appCheck === 'workload-identity') {
       const where = `container ${c.name} (app endpoint)`;
       const b2 = defects.length;
-      if (!env.has('HOST_IP')) defects.push({ code: 'host-ip-unset', severity: 'error', where, message: 'the app check reads HOST_IP but the container does not set it (env HOST_IP from fieldRef status.hostIP)' });
+      if (env.has(RUNTIME_ENV.wiProxyPort)) proxyChecked = true;
+      if (appCheck !== 'workload-identity' && !env.has('HOST_IP')) defects.push({ code: 'host-ip-unset', severity: 'error', where, message: 'the app check reads HOST_IP but the container does not set it (env HOST_IP from fieldRef status.hostIP)' });
       const viaHttp = KINDS.filter(([k]) => c[k]?.httpGet).map(([, s]) => s);
       parts.push({ placement: 'app', where, checks: appCheck, probes: viaHttp, ours: true, ...voids(defects, b2) });
     }
   }
 
+  // Workload identity: the webhook injects the env (and token volume) only into pods labelled
+  // azure.workload.identity/use: "true"; without it every such check fails forever.
+  const labels = tpl.metadata.labels ?? {};
+  const annotations = tpl.metadata.annotations ?? {};
+  const allContainers = [...(tpl.spec.initContainers ?? []), ...(tpl.spec.containers ?? [])];
+  const wiParts = parts.filter((p) => p.checks === 'workload-identity');
+  if (wiParts.length && labels[WI_LABEL] !== 'true') {
+    const declared = allContainers.some((c) => envNames(c).has('AZURE_FEDERATED_TOKEN_FILE'));
+    defects.push({ code: 'wi-label-missing', severity: declared ? 'warning' : 'error', where: 'pod template labels',
+      message: `workload identity checks expect the webhook's env (AZURE_FEDERATED_TOKEN_FILE, ...) but the pod lacks label ${WI_LABEL}: "true", so the webhook does not inject it and the checks ${declared ? 'rely on env set by hand' : 'always fail'}` });
+    if (!declared) for (const p of wiParts) (p as any).void = true;
+  }
+  if (annotations[WI_PROXY_ANNOTATION] === 'true' && (labels[WI_LABEL] === 'true' || wiParts.length) && !proxyChecked) {
+    defects.push({ code: 'wi-proxy-unchecked', severity: 'warning', where: WI_PROXY_ANNOTATION,
+      message: 'the pod asks for the migration proxy sidecar but no check waits for its /readyz (apply a workload identity strategy with --proxy-sidecar)' });
+  }
+  const identity: Array<'pod' | 'workload'> = [];
+  if (POD_IDENTITY_LABEL in labels || parts.some((p) => p.checks !== 'workload-identity')) identity.push('pod');
+  if (labels[WI_LABEL] === 'true' || wiParts.length || allContainers.some((c) => (c.env ?? []).some((e) => /^AZURE_FEDERATED_TOKEN_FILE$/.test(e.name)) || WI_ENV.test(scriptOf([...(c.command ?? []), ...(c.args ?? [])])))) identity.push('workload');
+
   const valid = parts.filter((p) => !(p as any).void);
-  const strategies = dedupe(valid.map(strategyOf).filter((s): s is StrategyId => !!s)).sort((a, b) => STRATEGY_IDS.indexOf(a) - STRATEGY_IDS.indexOf(b));
+  const strategies = dedupe(valid.map(strategyOf).filter((s): s is StrategyId => !!s)).sort((a, b) => ALL_IDS.indexOf(a) - ALL_IDS.indexOf(b));
   for (const id of annotated) {
-    if (!(STRATEGY_IDS as readonly string[]).includes(id)) {
+    if (!(ALL_IDS as readonly string[]).includes(id)) {
       defects.push({ code: 'annotation-unknown', severity: 'warning', where: STRATEGIES_ANNOTATION, message: `lists unknown strategy "${id}"` });
     } else if (!parts.some((p) => strategyOf(p) === id)) {
       defects.push({ code: 'annotation-drift', severity: 'warning', where: STRATEGIES_ANNOTATION, message: `lists ${id} but its parts are missing (edited after apply?); re-run apply` });
@@ -211,8 +254,12 @@ export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
   return {
     workload: workloadName(doc), kind: String(doc.kind), name: String(doc.metadata?.name ?? ''),
     ...(doc.metadata?.namespace ? { namespace: doc.metadata.namespace } : {}),
-    strategies, annotated, parts: parts.map(({ void: _v, ...p }: any) => p), claims: claimsOf(valid), defects,
+    identity, strategies, annotated, parts: parts.map(({ void: _v, ...p }: any) => p), claims: claimsOf(valid), defects,
   };
+}
+
+function kindOf(f: ScriptFacts): CheckKind {
+  return f.wi ? 'workload-identity' : f.token ? 'identity' : 'nmi';
 }
 
 function voids(defects: Defect[], from: number): { void?: true } {
@@ -225,7 +272,7 @@ function dedupe<T>(xs: T[]): T[] { return xs.filter((x, i) => xs.findIndex((y) =
 export function strategyOf(p: Part): StrategyId | undefined {
   if (p.placement === 'probes' && !p.probes.includes('readiness') && !p.probes.includes('liveness')) return undefined;
   if (p.placement === 'app' && !p.probes.length) return undefined;
-  return STRATEGY_IDS.find((id) => STRATEGIES[id].placement === p.placement && STRATEGIES[id].checks === p.checks);
+  return ALL_IDS.find((id) => getStrategy(id).placement === p.placement && getStrategy(id).checks === p.checks);
 }
 
 /** The three claims the valid parts achieve together. */
@@ -235,8 +282,9 @@ export function claimsOf(parts: readonly Part[]): Claims {
   const live = runtimeParts.some((p) => p.probes.includes('liveness'));
   const startGated = parts.some((p) => p.placement === 'init') || ready || runtimeParts.some((p) => p.probes.includes('startup'));
   const runtime = ready && live ? 'yes' : ready ? 'traffic stopped, no restart' : live ? 'restart only' : 'no';
-  const tokenRuntime = runtimeParts.some((p) => p.checks === 'identity' && (p.probes.includes('readiness') || p.probes.includes('liveness')));
-  const tokenInit = parts.some((p) => p.checks === 'identity');
+  const full = (p: Part) => p.checks !== 'nmi';
+  const tokenRuntime = runtimeParts.some((p) => full(p) && (p.probes.includes('readiness') || p.probes.includes('liveness')));
+  const tokenInit = parts.some(full);
   return { startGated: startGated ? 'yes' : 'no', runtime, otherFaults: tokenRuntime ? 'yes' : tokenInit ? 'at start only' : 'no' };
 }
 

@@ -35,6 +35,7 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export function analyse(strategy: Strategy, plan: Plan, options: Record<string, any>, podsPerNode: number): Analysis {
   const warnings: string[] = [];
+  const wi = strategy.checks === 'workload-identity';
   const identity = strategy.checks === 'identity';
   if (strategy.placement === 'init') {
     const interval = Number(options.interval ?? DEFAULTS.interval);
@@ -54,23 +55,26 @@ export function analyse(strategy: Strategy, plan: Plan, options: Record<string, 
   const ttl = strategy.placement === 'app'
     ? Number(env.get(RUNTIME_ENV.tokenCacheTtl) ?? DEFAULTS.tokenCacheTtl)
     : Number(options.tokenCacheTtl ?? DEFAULTS.tokenCacheTtl);
-  const checkNmi = options.checkNmi !== false;
+  // Workload identity never calls NMI or IMDS: its only remote call is the optional AAD exchange.
+  const exchange = wi && (strategy.placement === 'app' ? env.get(RUNTIME_ENV.wiExchange) === 'true' : options.exchange === true);
+  const checkNmi = !wi && options.checkNmi !== false;
   const r = worst(probes.readinessProbe);
   const l = worst(probes.livenessProbe);
   // A cached token result hides a new identity fault for up to the cache TTL; without the NMI
   // check, NMI loss is seen only through the token request too.
+  // For workload identity nmiFault reads "env or token file fault" and identityFault "exchange fault".
   const fault = (w: number | undefined) => w === undefined ? undefined
-    : { nmiFault: identity && !checkNmi ? w + ttl : w, ...(identity ? { identityFault: w + ttl } : {}) };
+    : { nmiFault: identity && !checkNmi ? w + ttl : w, ...(identity || exchange ? { identityFault: w + ttl } : {}) };
   const runsPerPod = (probes.readinessProbe ? 1 / Number(probes.readinessProbe.periodSeconds) : 0) + (probes.livenessProbe ? 1 / Number(probes.livenessProbe.periodSeconds) : 0);
   const nmiPerPod = !identity || checkNmi ? runsPerPod : 0;
-  const tokenPerPod = identity ? (ttl > 0 ? Math.min(1 / ttl, runsPerPod) : runsPerPod) : 0;
+  const tokenPerPod = identity || exchange ? (ttl > 0 ? Math.min(1 / ttl, runsPerPod) : runsPerPod) : 0;
   const s = probes.startupProbe;
   const grace = Number(options.startupGrace ?? DEFAULTS.startupGrace);
   const startWindow = s
     ? `startup probe allows ${Number(s.failureThreshold) * Number(s.periodSeconds)}s (${s.failureThreshold} x ${s.periodSeconds}s) before the first restart; liveness also holds for ${grace}s until the first success`
     : `liveness holds for ${grace}s until the first success`;
   const tokenPerNode = round(tokenPerPod * podsPerNode);
-  if (tokenPerNode > IMDS_LIMIT_PER_SECOND) {
+  if (identity && tokenPerNode > IMDS_LIMIT_PER_SECOND) {
     warnings.push(`${tokenPerNode} token requests/s per node is above the documented IMDS managed-identity limit of ${IMDS_LIMIT_PER_SECOND}/s per VM (429 throttling makes every pod NotReady): raise --token-cache-ttl or lower --pods-per-node`);
   }
   return {

@@ -7,7 +7,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from './errors';
 
-type Kind = 'int' | 'seconds' | 'string' | 'list' | 'bool' | 'portOrName';
+type Kind = 'int' | 'seconds' | 'string' | 'list' | 'bool' | 'portOrName' | 'boolOrPort';
 interface Flag { readonly flag: string; readonly path: readonly string[]; readonly kind: Kind; readonly describe: string }
 
 const TIMING_FIELDS: ReadonlyArray<[string, string, Kind, string]> = [
@@ -24,13 +24,17 @@ export const STRATEGY_FLAGS: readonly Flag[] = [
   { flag: 'containers', path: ['containers'], kind: 'list', describe: 'containers that get the probes/env (comma-separated or repeated) [default: the first]' },
   { flag: 'pod-identity-binding', path: ['podIdentityBinding'], kind: 'string', describe: 'set pod label aadpodidbinding to this value' },
   { flag: 'resource', path: ['resource'], kind: 'string', describe: 'token audience [default: https://management.azure.com/]' },
-  { flag: 'client-id', path: ['clientId'], kind: 'string', describe: 'user-assigned identity client id (client_id)' },
+  { flag: 'client-id', path: ['clientId'], kind: 'string', describe: 'pod identity: user-assigned identity client id (client_id); workload identity: AZURE_CLIENT_ID must equal it, ServiceAccounts get azure.workload.identity/client-id' },
   { flag: 'object-id', path: ['objectId'], kind: 'string', describe: 'identity object id (object_id)' },
   { flag: 'mi-res-id', path: ['miResId'], kind: 'string', describe: 'identity ARM resource id (mi_res_id)' },
   { flag: 'api-version', path: ['apiVersion'], kind: 'string', describe: 'IMDS api-version [default: 2018-02-01]' },
   { flag: 'verify-identity', path: ['verifyIdentity'], kind: 'bool', describe: "check the token's appid/oid claim [default: true with --client-id/--object-id]" },
   { flag: 'check-nmi', path: ['checkNmi'], kind: 'bool', describe: 'check NMI before the token request [default: true]' },
-  { flag: 'request-timeout', path: ['requestTimeout'], kind: 'seconds', describe: 'bound of one token request, seconds [default: 4 in probes, 90 in init]' },
+  { flag: 'request-timeout', path: ['requestTimeout'], kind: 'seconds', describe: 'bound of one token request (exchange), seconds [default: 4 in probes; init: 90 pod identity, 10 workload identity]' },
+  { flag: 'exchange', path: ['exchange'], kind: 'bool', describe: 'workload identity: exchange the federated token at AAD (catches a missing federated credential) [default: true in init, false in probes]' },
+  { flag: 'scope', path: ['scope'], kind: 'string', describe: 'workload identity: scope of the exchanged token [default: https://management.azure.com/.default]' },
+  { flag: 'proxy-sidecar', path: ['proxySidecar'], kind: 'boolOrPort', describe: 'workload identity: also require the migration proxy sidecar /readyz (bare flag: port 8000, or give the port)' },
+  { flag: 'use-label', path: ['useLabel'], kind: 'bool', describe: 'workload identity: set pod label azure.workload.identity/use: "true" (--no-use-label to leave it) [default: true]' },
   { flag: 'client', path: ['client'], kind: 'string', describe: 'HTTP client: curl | wget (| az for identity-init) [default: curl]' },
   { flag: 'image', path: ['image'], kind: 'string', describe: 'init container image (pin by digest) [default: per client]' },
   { flag: 'interval', path: ['interval'], kind: 'seconds', describe: 'init: seconds between tries [default: 2]' },
@@ -42,6 +46,7 @@ export const STRATEGY_FLAGS: readonly Flag[] = [
   { flag: 'readiness-path', path: ['readinessPath'], kind: 'string', describe: 'app readiness path [default: /readyz]' },
   { flag: 'liveness-path', path: ['livenessPath'], kind: 'string', describe: 'app liveness path [default: /livez]' },
   { flag: 'scheme', path: ['scheme'], kind: 'string', describe: 'HTTP | HTTPS [default: HTTP]' },
+  { flag: 'transient-grace', path: ['transientGrace'], kind: 'seconds', describe: 'app check: how long 429/410/5xx/timeouts may last before liveness fails' },
   ...(['cpu-request', 'memory-request', 'cpu-limit', 'memory-limit'] as const).map((f): Flag => ({
     flag: f, path: ['resources', f.replace(/-(\w)/, (_, c: string) => c.toUpperCase())], kind: 'string', describe: `${f.replace('-', ' ')} of the added container`,
   })),
@@ -66,6 +71,8 @@ function convert(f: Flag, raw: unknown): unknown {
   switch (f.kind) {
     case 'bool': return last;
     case 'list': return ([] as unknown[]).concat(raw).flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter(Boolean);
+    // A bare `--proxy-sidecar` parses as '': the default port.
+    case 'boolOrPort': return last === '' || last === 'true' ? true : last === 'false' ? false : typeof last === 'string' && /^[0-9]{1,9}$/.test(last) ? Number(last) : last;
     case 'int': case 'seconds': case 'portOrName':
       return typeof last === 'string' && /^[0-9]{1,9}$/.test(last) ? Number(last) : last;
     default: return last;
@@ -86,15 +93,12 @@ export function strategyOptions(argv: Record<string, unknown>, extra: Record<str
   return out;
 }
 
-/** Flags that `strategy` takes, by asking the core's own key check one option at a time. */
+/** Flags that `strategy` takes: those whose option key is among the core's optionKeys for it. */
 export function flagsFor(strategyId: string): string[] {
   const { getStrategy } = require('../../strategies') as typeof import('../../strategies');
-  const { checkKeys } = require('../../strategies/options') as typeof import('../../strategies/options');
-  const s = getStrategy(strategyId);
-  return STRATEGY_FLAGS.filter((f) => {
-    const probe = f.path.length === 1 ? { [f.path[0]]: undefined } : { [f.path[0]]: { [f.path[1]]: undefined } };
-    try { checkKeys(s.id, probe, s.optionGroups); return true; } catch { return false; }
-  }).map((f) => f.flag);
+  const { optionKeys } = require('../../strategies/options') as typeof import('../../strategies/options');
+  const keys = new Set(optionKeys(getStrategy(strategyId).optionGroups));
+  return STRATEGY_FLAGS.filter((f) => keys.has(f.path[0])).map((f) => f.flag);
 }
 
 /** A flag the strategy does not take is a usage error naming the flag (not the option key). */

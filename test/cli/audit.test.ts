@@ -103,7 +103,7 @@ describe('audit of hand-written checks', () => {
   it('table output lists each defect with file:line and --require fails with exit 1', () => {
     const r = run(['audit', d, '--require', 'nmi-probes']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^WORKLOAD +STRATEGIES +START GATED +RUNTIME +OTHER FAULTS +DEFECTS$/m);
+    expect(r.stdout).toMatch(/^WORKLOAD +IDENTITY +STRATEGIES +START GATED +RUNTIME +OTHER FAULTS +DEFECTS$/m);
     expect(r.stdout).toMatch(/statusonly\.yaml:1: Deployment statusonly: container app readinessProbe: error \[curl-no-fail\]/);
     expect(r.stdout).toMatch(/FAIL: 4 of 5 workload\(s\) do not meet --require nmi-probes/);
     expect(r.stderr).toMatch(/4 workload\(s\) do not meet --require nmi-probes/);

@@ -4,13 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { CLI, docs, ROOT, run, validateK8s } from './helpers';
 
 describe('list', () => {
-  it('prints the six strategies with the three claims', () => {
+  it('prints the nine strategies (pod and workload identity) with the three claims', () => {
     const r = run(['list']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^#\s+STRATEGY\s+START GATED\s+RUNTIME\s+OTHER FAULTS\s+WHAT IT DOES$/m);
-    expect(r.stdout).toMatch(/^4\s+identity-init\s+yes\s+no\s+at start only\s+/m);
+    expect(r.stdout).toMatch(/^#\s+STRATEGY\s+IDENTITY\s+START GATED\s+RUNTIME\s+OTHER FAULTS\s+WHAT IT DOES$/m);
+    expect(r.stdout).toMatch(/^4\s+identity-init\s+pod\s+yes\s+no\s+at start only\s+/m);
+    expect(r.stdout).toMatch(/^8\s+workload-identity-probes\s+workload\s+yes\s+yes\s+yes\s+/m);
     const json = JSON.parse(run(['list', '--output', 'json']).stdout);
-    expect(json.map((s: any) => s.id)).toEqual(['nmi-init', 'nmi-probes', 'nmi-app-check', 'identity-init', 'identity-probes', 'identity-app-check']);
+    expect(json.map((s: any) => s.id)).toEqual(['nmi-init', 'nmi-probes', 'nmi-app-check', 'identity-init', 'identity-probes', 'identity-app-check',
+      'workload-identity-init', 'workload-identity-probes', 'workload-identity-app-check']);
+    expect(json.map((s: any) => s.identity)).toEqual([...Array(6).fill('pod'), ...Array(3).fill('workload')]);
   });
 });
 

@@ -20,7 +20,15 @@ export function builder(y: Argv): Argv<Args> {
     .example('$0 apply -s identity-probes --client-id <guid> --resource https://vault.azure.net k8s/ -i', 'edit every manifest under k8s/ in place')
     .example('helm template . | $0 apply -s nmi-probes --on-conflict sidecar -', 'from stdin; probes go to a sidecar where the app has its own')
     .example('$0 apply -s nmi-probes --kind Deployment --name api -l tier=backend --containers server --diff k8s/', 'only some workloads, review first')
+    .example('$0 apply -s workload-identity-init --client-id <guid> k8s/ -i', 'workload identity: label the pods, annotate their ServiceAccounts')
+    .example('helm install web ./chart --post-renderer ./identity-health-post-render.sh', 'as a Helm post-renderer (docs/pipelines.md)')
     .epilogue('Conflicts: a container that already has a readiness or liveness probe is an error (exit 2) naming the workload, container and probe; --on-conflict skip leaves such workloads unchanged and lists them on stderr. Re-running apply changes nothing.')) as unknown as Argv<Args>;
+}
+
+const saKey = (ns: unknown, name: unknown) => `${ns ?? ''}/${name}`;
+
+function podSpecOf(v: any): { serviceAccountName?: string } | undefined {
+  return v.kind === 'Pod' ? v.spec : v.kind === 'CronJob' ? v.spec?.jobTemplate?.spec?.template?.spec : v.spec?.template?.spec;
 }
 
 export async function handler(a: Args): Promise<void> {
@@ -39,11 +47,31 @@ export async function handler(a: Args): Promise<void> {
   const notes: string[] = [];
   let applied = 0, unchanged = 0, matched = 0, sidecarHint = false;
   const results: Array<{ parsed: import('../yaml-io').Parsed; changes: Map<number, unknown> }> = [];
+  const parsedAll = io.readInputs(paths, a['max-input-mb']).map(io.parse);
+  // Workload identity with --client-id annotates ServiceAccounts: every one when no filter is
+  // given (as the mixin on a chart), else only those the selected workloads run as.
+  const annotateSa = Object.keys(plan.serviceAccountAnnotations).length > 0;
+  const usedSa = new Set<string>();
+  if (annotateSa && hasFilters(a)) {
+    for (const p of parsedAll) for (const v of p.values) if (isWorkload(v) && selected(v)) usedSa.add(saKey(v.metadata?.namespace, podSpecOf(v)?.serviceAccountName ?? 'default'));
+  }
+  const isTargetSa = (v: any) => annotateSa && v?.kind === 'ServiceAccount' && (!hasFilters(a) || usedSa.has(saKey(v.metadata?.namespace, v.metadata?.name)));
+  let accounts = 0;
   // Read and transform everything before writing anything: an error anywhere leaves every file as it was.
-  for (const src of io.readInputs(paths, a['max-input-mb'])) {
-    const parsed = io.parse(src);
+  for (const parsed of parsedAll) {
+    const src = parsed.source;
     const changes = new Map<number, unknown>();
     parsed.values.forEach((v, i) => {
+      if (isTargetSa(v)) {
+        try {
+          const r = applyPlan(v as any, plan);
+          if (r.outcome === 'applied') { changes.set(i, r.doc); accounts++; } else if (r.outcome === 'skipped') skipped.push(`${src.name}:${lineOf(parsed, i)}: ${r.messages.join('; ')}`);
+        } catch (e: any) {
+          if (e.name !== 'ConflictError') throw e;
+          errors.push(`${src.name}:${lineOf(parsed, i)}: ${e.workload}: ${e.conflicts.map((c: any) => c.text).join('; ')}`);
+        }
+        return;
+      }
       if (!isWorkload(v) || !selected(v)) return;
       matched++;
       try {
@@ -91,6 +119,7 @@ export async function handler(a: Args): Promise<void> {
     for (const n of notes) process.stderr.write(`identity-health: ${n}\n`);
     for (const s of skipped) process.stderr.write(`identity-health: ${s}\n`);
     const files = a['in-place'] ? `, ${texts.filter((t) => t.changed).length} file(s) rewritten` : '';
-    process.stderr.write(`identity-health: ${id}: ${applied} workload(s) changed, ${unchanged} already had it, ${skipped.length} skipped${files}\n`);
+    const sa = annotateSa ? `, ${accounts} ServiceAccount(s) annotated` : '';
+    process.stderr.write(`identity-health: ${id}: ${applied} workload(s) changed, ${unchanged} already had it, ${skipped.length} skipped${sa}${files}\n`);
   }
 }

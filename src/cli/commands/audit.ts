@@ -15,12 +15,13 @@ export function builder(y: Argv): Argv<Args> {
     .example('$0 audit k8s/', 'what each workload has')
     .example('$0 audit k8s/ --require identity-probes --kind Deployment', 'CI: fail (exit 1) unless every Deployment has it')
     .example('kustomize build overlays/prod | $0 audit - --require any --format json', 'from stdin, machine-readable')
-    .epilogue('Defects found: curl without --fail, NMI health checked by status only, HOST_IP used but not set, `==` in sh, httpGet probes to 169.254.169.254, missing token Metadata header, missing timeouts. Errors void the check; warnings do not.') as unknown as Argv<Args>;
+    .epilogue('Defects found: curl without --fail, NMI health checked by status only, HOST_IP used but not set, `==` in sh, httpGet probes to 169.254.169.254, missing token Metadata header, missing timeouts; workload identity: label azure.workload.identity/use missing while the checks expect the webhook env, proxy sidecar requested but not checked, token file read without an expiry check. Errors void the check; warnings do not.') as unknown as Argv<Args>;
 }
 
 export async function handler(a: Args): Promise<void> {
   const { auditWorkload, meets } = require('../../audit') as typeof import('../../audit');
-  const { STRATEGY_IDS } = require('../../../strategies/types') as typeof import('../../../strategies/types');
+  const t = require('../../../strategies/types') as typeof import('../../../strategies/types');
+  const STRATEGY_IDS = [...t.STRATEGY_IDS, ...t.WORKLOAD_IDENTITY_STRATEGY_IDS];
   const io = require('../yaml-io') as typeof import('../yaml-io');
   const { styleFor, table } = require('../style') as typeof import('../style');
 
@@ -48,12 +49,12 @@ export async function handler(a: Args): Promise<void> {
     process.stdout.write(JSON.stringify({ workloads: reports, ...(required.length ? { require: required, failed: failed.length } : {}) }, null, 2) + '\n');
   } else {
     const s = styleFor(process.stdout, a.color);
-    const rows = [['WORKLOAD', 'STRATEGIES', 'START GATED', 'RUNTIME', 'OTHER FAULTS', 'DEFECTS'].map(s.bold)];
+    const rows = [['WORKLOAD', 'IDENTITY', 'STRATEGIES', 'START GATED', 'RUNTIME', 'OTHER FAULTS', 'DEFECTS'].map(s.bold)];
     for (const r of reports) {
       const errs = r.defects.filter((d) => d.severity === 'error').length;
       const warns = r.defects.length - errs;
       const strat = r.strategies.join(',') || (r.parts.length ? s.red('none valid') : s.dim('none'));
-      rows.push([r.workload, r.unmet?.length ? s.red(strat) : strat, r.claims.startGated, r.claims.runtime, r.claims.otherFaults,
+      rows.push([r.workload, r.identity.join(',') || '-', r.unmet?.length ? s.red(strat) : strat, r.claims.startGated, r.claims.runtime, r.claims.otherFaults,
         errs ? s.red(`${errs} error(s)`) + (warns ? `, ${warns} warning(s)` : '') : warns ? s.yellow(`${warns} warning(s)`) : '-']);
     }
     let out = reports.length ? table(rows) + '\n' : 'no workloads in the input\n';

@@ -57,8 +57,16 @@ export async function handler(a: Args): Promise<void> {
     ...strategy.tradeOffs.map((t) => `  - ${flagWording(t)}`),
     '',
     s.bold('Worst case, with these settings'),
-    `  NMI lost -> NotReady:            ${secs(an.notReady?.nmiFault)}`,
-    `  NMI lost -> restart:             ${secs(an.restart?.nmiFault)}`,
+    ...(strategy.checks === 'workload-identity' ? [
+      `  env or token file fault -> NotReady: ${secs(an.notReady?.nmiFault)}`,
+      `  env or token file fault -> restart:  ${secs(an.restart?.nmiFault)}`,
+      ...(an.notReady?.identityFault !== undefined ? [
+        `  exchange fault -> NotReady:          ${secs(an.notReady?.identityFault)}`,
+        `  exchange fault -> restart:           ${secs(an.restart?.identityFault)}`] : []),
+    ] : [
+      `  NMI lost -> NotReady:            ${secs(an.notReady?.nmiFault)}`,
+      `  NMI lost -> restart:             ${secs(an.restart?.nmiFault)}`,
+    ]),
     ...(strategy.checks === 'identity' ? [
       `  identity fault -> NotReady:      ${secs(an.notReady?.identityFault)}`,
       `  identity fault -> restart:       ${secs(an.restart?.identityFault)}`,
@@ -66,8 +74,12 @@ export async function handler(a: Args): Promise<void> {
     `  start: ${an.startWindow}`,
     '',
     s.bold(`Request load (${l.podsPerNode} pods per node, --pods-per-node)`),
-    `  NMI health:   ${l.nmiPerPod}/s per pod, ${l.nmiPerNode}/s per node`,
-    `  token (IMDS): ${l.tokenPerPod}/s per pod, ${l.tokenPerNode}/s per node (documented limit ${IMDS_LIMIT_PER_SECOND}/s per VM)`,
+    ...(strategy.checks === 'workload-identity' ? [
+      `  AAD token exchange: ${l.tokenPerPod}/s per pod, ${l.tokenPerNode}/s per node (no NMI or IMDS requests; --exchange turns it on in probes)`,
+    ] : [
+      `  NMI health:   ${l.nmiPerPod}/s per pod, ${l.nmiPerNode}/s per node`,
+      `  token (IMDS): ${l.tokenPerPod}/s per pod, ${l.tokenPerNode}/s per node (documented limit ${IMDS_LIMIT_PER_SECOND}/s per VM)`,
+    ]),
     ...(strategy.placement === 'init' ? [`  at start: up to ${l.atStartPerNode} checks/s per node while pods wait, none afterwards`] : []),
     ...an.warnings.map((w) => s.yellow(`  warning: ${w}`)),
     '',

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../inputs';
 
 export const command = 'list';
-export const describe = 'The six strategies: where the check runs and what it catches';
+export const describe = 'The strategies (six for AAD Pod Identity, three for Workload Identity): where the check runs and what it catches';
 
 export function builder(y: Argv): Argv<GlobalArgs> {
   return y
@@ -13,20 +13,22 @@ export function builder(y: Argv): Argv<GlobalArgs> {
 }
 
 export async function handler(a: GlobalArgs): Promise<void> {
-  const { STRATEGIES, STRATEGY_IDS } = require('../../../strategies') as typeof import('../../../strategies');
+  const { getStrategy, STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } = require('../../../strategies') as typeof import('../../../strategies');
   const { styleFor, table } = require('../style') as typeof import('../style');
-  const all = STRATEGY_IDS.map((id) => STRATEGIES[id]);
+  const all = [...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS].map(getStrategy);
+  const identityOf = (checks: string) => (checks === 'workload-identity' ? 'workload' : 'pod');
   if (a.output === 'json') {
-    process.stdout.write(JSON.stringify(all.map(({ id, number, checks, placement, summary, claims, tradeOffs }) => ({ id, number, checks, placement, summary, claims, tradeOffs })), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(all.map(({ id, number, checks, placement, summary, claims, tradeOffs }) => ({ id, number, identity: identityOf(checks), checks, placement, summary, claims, tradeOffs })), null, 2) + '\n');
     return;
   }
   const s = styleFor(process.stdout, a.color);
-  const rows = [['#', 'STRATEGY', 'START GATED', 'RUNTIME', 'OTHER FAULTS', 'WHAT IT DOES'].map(s.bold)];
-  for (const x of all) rows.push([String(x.number), x.id, x.claims.startGated, x.claims.runtime, x.claims.otherFaults, x.summary]);
+  const rows = [['#', 'STRATEGY', 'IDENTITY', 'START GATED', 'RUNTIME', 'OTHER FAULTS', 'WHAT IT DOES'].map(s.bold)];
+  for (const x of all) rows.push([String(x.number), x.id, identityOf(x.checks), x.claims.startGated, x.claims.runtime, x.claims.otherFaults, x.summary]);
   process.stdout.write(`${table(rows)}
 
 RUNTIME: at runtime a fault stops traffic (NotReady) and restarts the container.
-OTHER FAULTS: identity faults besides NMI (binding missing, identity deleted) are caught.
+IDENTITY: pod = AAD Pod Identity (NMI, label aadpodidbinding); workload = Azure AD Workload Identity (webhook env, token file, label azure.workload.identity/use).
+OTHER FAULTS: identity faults besides NMI (binding missing, identity deleted; for workload identity: token file, federated credential) are caught.
 Next: identity-health explain <strategy>, or identity-health recommend.
 `);
 }

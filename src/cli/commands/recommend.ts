@@ -16,6 +16,8 @@ export interface Answers {
   /** NMI v1.5 or later (older NMI cannot serve token requests from init containers). */
   nmiV15: boolean;
   podsPerNode: number;
+  /** pod: AAD Pod Identity (NMI); workload: Azure AD Workload Identity. */
+  identity?: 'pod' | 'workload';
 }
 
 export interface Recommendation { strategies: string[]; why: string[]; flags: string[] }
@@ -31,11 +33,12 @@ const QUESTIONS: Array<[keyof Answers, string, boolean]> = [
 
 /** The decision, as a pure function: the same reasoning as the trade-offs in `explain`. */
 export function recommendFor(x: Answers): Recommendation {
-  const { STRATEGIES } = require('../../../strategies') as typeof import('../../../strategies');
+  const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
   const { flagWording } = require('../strategy-flags') as typeof import('../strategy-flags');
-  const cite = (id: keyof typeof STRATEGIES, i: number) => `${id}: ${flagWording(STRATEGIES[id].tradeOffs[i])}`;
+  const cite = (id: string, i: number) => `${id}: ${flagWording(getStrategy(id).tradeOffs[i])}`;
   const why: string[] = [];
   const flags: string[] = [];
+  if (x.identity === 'workload') return recommendWorkloadIdentity(x, cite);
   if (!x.needRuntimeDetection) {
     if (x.needIdentityCheck && x.nmiV15) return { strategies: ['identity-init'], why: [cite('identity-init', 0), cite('identity-init', 1), cite('identity-init', 3)], flags: ['--client curl'] };
     if (x.needIdentityCheck) why.push('identity-init needs NMI v1.5 or later (older NMI cannot serve init containers): the identity itself can only be checked at runtime (identity-probes / identity-app-check)');
@@ -73,6 +76,43 @@ export function recommendFor(x: Answers): Recommendation {
   };
 }
 
+/**
+ * Workload identity: no NMI, no IMDS load. "Other faults" here means a missing federated
+ * credential, which only the AAD exchange sees (init by default, probes with --exchange).
+ */
+function recommendWorkloadIdentity(x: Answers, cite: (id: string, i: number) => string): Recommendation {
+  if (!x.needRuntimeDetection) {
+    return { strategies: ['workload-identity-init'], why: [cite('workload-identity-init', 0), cite('workload-identity-init', 1), cite('workload-identity-init', 2)], flags: ['--client-id <guid>'] };
+  }
+  if (x.appHasHealthEndpoint) {
+    return {
+      strategies: ['workload-identity-app-check'],
+      why: [cite('workload-identity-app-check', 0), cite('workload-identity-app-check', 1), ...(x.needIdentityCheck ? [cite('workload-identity-app-check', 2)] : [])],
+      flags: ['--port <health port>', ...(x.needIdentityCheck ? ['--exchange'] : [])],
+    };
+  }
+  if (x.imageHasShell && (x.imageHasCurl || !x.needIdentityCheck)) {
+    return {
+      strategies: ['workload-identity-probes'],
+      why: [cite('workload-identity-probes', 0), ...(x.needIdentityCheck ? [cite('workload-identity-probes', 1)] : ['without --exchange the probes need only sh and base64, no HTTP client']), cite('workload-identity-probes', 2)],
+      flags: x.needIdentityCheck ? ['--exchange'] : [],
+    };
+  }
+  if (x.imageHasShell) {
+    return {
+      strategies: ['workload-identity-init', 'workload-identity-probes'],
+      why: ['the image has no curl or wget, so its probes cannot make the exchange', cite('workload-identity-init', 1), 'workload-identity-probes without --exchange watches the env and token file at runtime (sh and base64 only)'],
+      flags: [],
+    };
+  }
+  return {
+    strategies: ['workload-identity-init'],
+    why: ['the app image has no shell and the app has no health endpoint to extend, so no check can run inside the app container', cite('workload-identity-init', 0), cite('workload-identity-init', 1),
+      'for runtime detection: workload-identity-probes with --on-conflict sidecar (the check runs in its own container), or the runtime module (workload-identity-app-check)'],
+    flags: [],
+  };
+}
+
 interface Args extends GlobalArgs { [k: string]: unknown }
 
 const flagOf = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -83,18 +123,20 @@ export const describe = 'Pick a strategy from a few facts about your app (flags,
 export function builder(y: Argv): Argv<Args> {
   for (const [k, q, d] of QUESTIONS) y = y.option(flagOf(k), { type: 'boolean', describe: `${q} [default: ${d ? 'yes' : 'no'}]` });
   return y
+    .option('identity', { type: 'string', choices: ['pod', 'workload'], default: 'pod', describe: 'AAD Pod Identity (NMI) or Azure AD Workload Identity' })
     .option('pods-per-node', { type: 'number', default: 30, describe: 'pods with the check per node (IMDS load)' })
     .option('interactive', { type: 'boolean', describe: 'ask the questions (default on a terminal when no flag is given)' })
     .example('$0 recommend', 'answer the questions')
     .example('$0 recommend --no-image-has-shell --app-has-health-endpoint', 'distroless app with a health endpoint')
-    .example('$0 recommend --no-need-runtime-detection', 'start gating only') as Argv<Args>;
+    .example('$0 recommend --no-need-runtime-detection', 'start gating only')
+    .example('$0 recommend --identity workload --no-image-has-curl', 'Azure AD Workload Identity') as Argv<Args>;
 }
 
 /**
  * Asks on stderr, reads answers line by line from stdin. Lines are queued as they arrive (piped
  * input arrives all at once, before any question is asked); at end of input, defaults apply.
  */
-async function ask(): Promise<Partial<Answers>> {
+async function ask(identity: 'pod' | 'workload'): Promise<Partial<Answers>> {
   const rl = require('node:readline').createInterface({ input: process.stdin, terminal: false });
   const lines: string[] = [];
   let closed = false;
@@ -109,6 +151,7 @@ async function ask(): Promise<Partial<Answers>> {
   try {
     for (const [k, q, d] of QUESTIONS) {
       if (k === 'imageHasCurl' && out.imageHasShell === false) continue;
+      if (k === 'nmiV15' && identity === 'workload') continue;
       if ((k === 'imageHasShell' || k === 'imageHasCurl') && out.appHasHealthEndpoint) continue;
       for (;;) {
         process.stderr.write(`${q} ${d ? '[Y/n]' : '[y/N]'} `);
@@ -126,11 +169,13 @@ async function ask(): Promise<Partial<Answers>> {
 export async function handler(a: Args): Promise<void> {
   const given = QUESTIONS.some(([k]) => a[flagOf(k)] !== undefined);
   const interactive = a.interactive ?? (!given && !!process.stdin.isTTY && !!process.stdout.isTTY);
-  const answers: Partial<Answers> = interactive ? await ask() : {};
+  const identity = a.identity === 'workload' ? 'workload' : 'pod';
+  const answers: Partial<Answers> = interactive ? await ask(identity) : {};
   const ppn = a['pods-per-node'] as number;
   if (!Number.isInteger(ppn) || ppn < 1 || ppn > 1000) throw new UsageError('invalid --pods-per-node: expected an integer from 1 to 1000');
   const x = Object.fromEntries(QUESTIONS.map(([k, , d]) => [k, answers[k] ?? (a[flagOf(k)] as boolean | undefined) ?? d])) as unknown as Answers;
   x.podsPerNode = ppn;
+  x.identity = identity;
   const r = recommendFor(x);
   if (a.output === 'json') { process.stdout.write(JSON.stringify({ answers: x, ...r }, null, 2) + '\n'); return; }
   const { styleFor } = require('../style') as typeof import('../style');

@@ -10,6 +10,7 @@ interface Args extends GlobalArgs { strategy: string; name: string; image?: stri
 const MIXINS: Record<string, string> = {
   'nmi-init': 'NmiInitCheck', 'nmi-probes': 'NmiProbes', 'nmi-app-check': 'NmiAppHealthCheck',
   'identity-init': 'IdentityInitCheck', 'identity-probes': 'IdentityProbes', 'identity-app-check': 'IdentityAppHealthCheck',
+  'workload-identity-init': 'WorkloadIdentityInitCheck', 'workload-identity-probes': 'WorkloadIdentityProbes', 'workload-identity-app-check': 'WorkloadIdentityAppHealthCheck',
 };
 
 export const command = 'synth';
