@@ -8,12 +8,14 @@ import yargs from 'yargs/yargs';
 import * as apply from './commands/apply';
 import * as audit from './commands/audit';
 import * as explain from './commands/explain';
+import * as krm from './commands/krm';
 import * as list from './commands/list';
+import * as policy from './commands/policy';
 import * as recommend from './commands/recommend';
 import * as synth from './commands/synth';
 import { exitCodeOf, EXIT } from './errors';
 
-const EPILOGUE = `Exit codes: 0 ok; 1 policy failure (audit --require not met); 2 usage or input error (bad flag
+const EPILOGUE = `Exit codes: 0 ok; 1 policy failure (audit --require not met; krm: a result is an error); 2 usage or input error (bad flag
 or option value, invalid YAML, conflict with existing probes), nothing written.
 Docs: docs/cli.md. Strategy table: identity-health list.`;
 
@@ -21,13 +23,15 @@ export async function main(args: string[]): Promise<number> {
   let usageShown = false;
   const cli = yargs(args)
     .scriptName('identity-health')
-    .usage('$0 <command> [options]\n\nHealth checks for Azure pod identity (AAD Pod Identity NMI / IMDS token) on Kubernetes workloads.')
+    .usage('$0 <command> [options]\n\nHealth checks for Azure pod identity (AAD Pod Identity NMI / IMDS token) and Azure AD Workload Identity on Kubernetes workloads.')
     .command(list)
     .command(explain)
     .command(recommend)
     .command(synth)
     .command(apply)
     .command(audit)
+    .command(policy)
+    .command(krm)
     .option('output', { type: 'string', choices: ['yaml', 'json'], describe: 'format of manifests and reports on stdout', global: true })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'only errors on stderr', global: true })
     .option('color', { type: 'boolean', describe: 'colour (off with --no-color or NO_COLOR)', global: true })
@@ -35,6 +39,7 @@ export async function main(args: string[]): Promise<number> {
     .example('$0 recommend', 'answer a few questions, get a strategy')
     .example('$0 apply --strategy nmi-probes k8s/ --in-place', 'add the checks to existing manifests')
     .example('$0 audit k8s/ --require identity-probes', 'CI gate')
+    .example('$0 policy --engine vap -s identity-init', 'enforce on the cluster')
     .epilogue(EPILOGUE)
     .demandCommand(1, 'Give a command; see the list above.')
     .recommendCommands()
