@@ -72,11 +72,11 @@ describe('generated commands in real shells', () => {
     ] };
     const r = await run(bed, 'nmi-init', sc, { options: { deadline: 10 } });
     const inits = r.result.timeline.filter((e): e is Extract<TimelineEvent, { type: 'init' }> => e.type === 'init');
-    // Fails at ~10 s, again at ~20 s (restarted at once), again at ~40 s (after 10 s), passes after 45 s (20 s back-off).
+    // Fails at ~10 s, again at ~20 s (run again at once), again at ~40 s (after 10 s), passes at ~60 s (after 20 s).
     expect(inits.map((e) => e.ok)).toEqual([false, false, false, true]);
     expect(inits[0].output).toMatch(/giving up after 10s and \d+ tries; last error: (identity-health: )?NMI at .* is not active/);
     expect(inits[3].t).toBeGreaterThanOrEqual(45);
-    expect(firstStart(r)).toBe(inits[3].t);
+    expect(firstStart(r)! - inits[3].t).toBeLessThan(0.1); // the app starts as the last init container ends
   });
 
   // A hanging NMI: the client's bound ends the check, and the message says so, in every image.
