@@ -12,7 +12,8 @@ import { runPod, TimelineEvent } from './runner';
 const NMI = `http://${HOST_IP}:${NMI_PORT}/healthz`;
 const probe = (cmd: string, t: Partial<Probe>): Probe => ({ exec: { command: ['/bin/sh', '-c', cmd] }, timeoutSeconds: 5, ...t });
 const app = (c: Partial<Container>): Container => ({ name: 'app', ...c });
-const times = (tl: TimelineEvent[], type: TimelineEvent['type']) => tl.filter((e) => e.type === type).map((e) => Math.round(e.t));
+// Floor: an event is logged when its command ends, a little after its slot on the grid.
+const times = (tl: TimelineEvent[], type: TimelineEvent['type']) => tl.filter((e) => e.type === type).map((e) => Math.floor(e.t));
 
 describe('kubelet runner', () => {
   let bed: Bed;
@@ -33,7 +34,7 @@ describe('kubelet runner', () => {
         { at: 30, label: 'down', state: { nmi: 'down' } }, { at: 50, label: 'up', state: { nmi: 'active' } },
       ],
     });
-    const runs = (p: string) => timeline.filter((e) => e.type === 'probe' && e.probe === p).map((e) => `${Math.round(e.t)}${(e as any).ok ? '+' : '-'}`);
+    const runs = (p: string) => timeline.filter((e) => e.type === 'probe' && e.probe === p).map((e) => `${Math.floor(e.t)}${(e as any).ok ? '+' : '-'}`);
     // Startup every 2 s until it passes (at 6), then stops; readiness and liveness wait for it.
     expect(runs('startup')).toEqual(['0-', '2-', '4-', '6+']);
     // Readiness on its 4 s grid from the container start, first after startup passed.
@@ -77,7 +78,7 @@ describe('kubelet runner', () => {
       },
       steps: [{ at: 0, label: 'down', state: { nmi: 'down' } }, { at: 10, label: 'up', state: { nmi: 'active' } }],
     });
-    const inits = timeline.filter((e) => e.type === 'init').map((e) => `${(e as any).container}@${Math.round(e.t)}`);
+    const inits = timeline.filter((e) => e.type === 'init').map((e) => `${(e as any).container}@${Math.floor(e.t)}`);
     // The second one's loop sleeps on the virtual clock: tries at 0, 3, 6, 9, 12.
     expect(inits).toEqual(['first@0', 'second@12']);
     expect(times(timeline, 'start')).toEqual([12]);
