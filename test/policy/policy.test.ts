@@ -1,0 +1,166 @@
+/**
+ * Cluster policies: the Kyverno ClusterPolicy is valid against the Kyverno CRD and makes the same
+ * change as apply; the ValidatingAdmissionPolicy is valid against the Kubernetes schemas and its
+ * CEL rejects every corpus workload that carries the binding label until apply has added the check.
+ */
+import Ajv from 'ajv';
+import * as fs from 'fs';
+import * as path from 'path';
+import { describe, expect, it } from 'vitest';
+import * as YAML from 'yaml';
+import { getStrategy, STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } from '../../strategies';
+import { applyPlan } from '../../src/pod-template/apply';
+import { kyvernoPolicy } from '../../src/policy/kyverno';
+import { bindingRequirement, parseSelector } from '../../src/policy/selector';
+import { vapObjects } from '../../src/policy/vap';
+import { planFor } from '../../src/transform';
+import { docs, run } from '../cli/helpers';
+import { corpusWorkloads, kyvernoMutate, templateOf, vapAdmits } from './helpers';
+
+const ALL = [...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS];
+const CLIENT_ID = '6e1e2d3c-0000-4000-8000-00000000abcd';
+/** Options per strategy for the corpus: app checks need a port (the corpus has workloads without one). */
+const OPTIONS: Record<string, Record<string, unknown>> = { 'nmi-app-check': { port: 8080 }, 'identity-app-check': { port: 8080 }, 'workload-identity-app-check': { port: 8080 } };
+/** apply flags that make every corpus workload take the strategy (their containers have probes). */
+const APPLY_FLAGS: Record<string, string[]> = {
+  'nmi-probes': ['--on-conflict', 'sidecar'], 'identity-probes': ['--on-conflict', 'sidecar'], 'workload-identity-probes': ['--on-conflict', 'sidecar'],
+};
+
+const crd = YAML.parse(fs.readFileSync(path.resolve(__dirname, '../../../shared/schemas/kyverno.io_clusterpolicies.yaml'), 'utf8'));
+const validateKyverno = new Ajv({ strict: false, allErrors: true }).compile(crd.spec.versions.find((v: any) => v.name === 'v1').schema.openAPIV3Schema);
+
+const withoutProbes = (d: any) => {
+  const x = JSON.parse(JSON.stringify(d));
+  for (const c of templateOf(x).spec.containers) { delete c.readinessProbe; delete c.livenessProbe; delete c.startupProbe; }
+  return x;
+};
+/** The Kyverno-safe spelling of command substitutions, back to the core's. */
+const unKyverno = (x: unknown) => JSON.parse(JSON.stringify(x).replace(/\$\( ([^\s()]+) \)/g, '$($1)'));
+const byName = (l: any[] | undefined) => [...(l ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+
+describe('kyverno', () => {
+  it.each(ALL)('%s: valid against the Kyverno CRD, and the patch makes the change apply makes', (id) => {
+    const workloads = corpusWorkloads();
+    for (const w of workloads) {
+      const first = templateOf(w).spec.containers[0].name;
+      const plan = planFor(id, { ...OPTIONS[id], containers: [first] });
+      const policy = kyvernoPolicy(plan, { name: `identity-health-${id}`, match: bindingRequirement(getStrategy(id).checks), summary: 'x' });
+      expect(validateKyverno(policy), JSON.stringify(validateKyverno.errors)).toBe(true);
+      const input = withoutProbes(w);
+      const core = templateOf(applyPlan(input, plan).doc);
+      const kyv = unKyverno(templateOf(kyvernoMutate(input, policy)));
+      // Same containers, volumes, labels and annotations; init containers as a set (Kyverno appends them, apply puts ours first).
+      expect(kyv.spec.containers, `${w.kind} ${w.metadata.name}`).toEqual(core.spec.containers);
+      expect(byName(kyv.spec.initContainers)).toEqual(byName(core.spec.initContainers));
+      expect(kyv.spec.volumes).toEqual(core.spec.volumes);
+      expect(kyv.metadata).toEqual(core.metadata);
+    }
+  });
+
+  it('never overwrites a probe or env value the container has (add-if-absent), and touches only named containers', () => {
+    const plan = planFor('identity-probes', { containers: ['app'] });
+    const policy = kyvernoPolicy(plan, { name: 'p', match: bindingRequirement('identity'), summary: 'x' });
+    const own = { httpGet: { path: '/ready', port: 80 } };
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { aadpodidbinding: 'x' } },
+      spec: { containers: [{ name: 'app', image: 'a', readinessProbe: own, env: [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] }, { name: 'other', image: 'b' }] } };
+    const out = kyvernoMutate(pod, policy);
+    expect(out.spec.containers[0].readinessProbe).toEqual(own);
+    expect(out.spec.containers[0].livenessProbe.exec).toBeDefined();
+    expect(out.spec.containers[0].env).toEqual([{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]);
+    expect(out.spec.containers[1]).toEqual({ name: 'other', image: 'b' });
+  });
+
+  it('the CLI writes it: binding label by default, --selector overrides, app checks without --port are refused', () => {
+    const r = run(['policy', '--engine', 'kyverno', '-s', 'workload-identity-probes', '--exchange']);
+    expect(r.code).toBe(0);
+    const [p] = docs(r.stdout);
+    expect(validateKyverno(p)).toBe(true);
+    expect(p.spec.rules[0].match.any[0].resources.selector).toEqual({ matchLabels: { 'azure.workload.identity/use': 'true' } });
+    expect(p.metadata.annotations['pod-policies.kyverno.io/autogen-controllers']).toBe('Deployment,StatefulSet,DaemonSet,ReplicaSet,Job,CronJob');
+    expect(p.spec.rules[0].mutate.patchStrategicMerge.spec.containers[0]['(name)']).toBe('*');
+    const s = docs(run(['policy', '--engine', 'kyverno', '-s', 'nmi-init', '--selector', 'team=payments,!legacy']).stdout)[0];
+    expect(s.spec.rules[0].match.any[0].resources.selector).toEqual({ matchLabels: { team: 'payments' }, matchExpressions: [{ key: 'legacy', operator: 'DoesNotExist' }] });
+    const bad = run(['policy', '--engine', 'kyverno', '-s', 'nmi-app-check']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/give --port/);
+    expect(run(['policy', '--engine', 'kyverno', '-s', 'nmi-init', '--selector', "a=b'; x"]).code).toBe(2);
+  });
+});
+
+describe('vap', () => {
+  const withLabel = (d: any, labels: Record<string, string>) => {
+    const x = JSON.parse(JSON.stringify(d));
+    const t = templateOf(x);
+    t.metadata = { ...(t.metadata ?? {}), labels: { ...(t.metadata?.labels ?? {}), ...labels } };
+    return x;
+  };
+  const bindingLabels = (id: string): Record<string, string> => getStrategy(id).checks === 'workload-identity' ? { 'azure.workload.identity/use': 'true' } : { aadpodidbinding: 'app-identity' };
+
+  it.each(ALL)('%s: valid Kubernetes objects; every corpus workload is rejected before apply and admitted after', (id) => {
+    const [policy, binding] = vapObjects(getStrategy(id), { name: `identity-health-${id}`, match: bindingRequirement(getStrategy(id).checks) }) as any[];
+    const models = require('kubernetes-models/admissionregistration.k8s.io/v1');
+    new models.ValidatingAdmissionPolicy(policy).validate();
+    new models.ValidatingAdmissionPolicyBinding(binding).validate();
+
+    const labelled = corpusWorkloads().map((w) => withLabel(w, bindingLabels(id)));
+    for (const w of corpusWorkloads()) expect(vapAdmits(policy, w).admitted, `unlabelled ${w.metadata.name}`).toBe(true);
+    for (const w of labelled) expect(vapAdmits(policy, w).admitted, `${w.kind} ${w.metadata.name} before apply`).toBe(false);
+    const stream = labelled.map((w) => YAML.stringify(w)).join('---\n');
+    const optFlags = Object.entries(OPTIONS[id] ?? {}).flatMap(([k, v]) => [`--${k}`, String(v)]);
+    const r = run(['apply', '-s', id, ...optFlags, ...(APPLY_FLAGS[id] ?? ['--on-conflict', 'skip']), '-'], { input: stream });
+    expect(r.code, r.stderr).toBe(0);
+    const skipped = new Set([...r.stderr.matchAll(/skipped \w+ (\S+):/g)].map((m) => m[1]));
+    const after = docs(r.stdout);
+    expect(after.length).toBe(labelled.length);
+    for (const w of after) {
+      const want = !skipped.has(w.metadata.name);
+      expect(vapAdmits(policy, w), `${w.kind} ${w.metadata.name} after apply`).toMatchObject({ admitted: want });
+    }
+    // The audit agrees on every one of them.
+    const audit = JSON.parse(run(['audit', '-', '--format', 'json'], { input: r.stdout }).stdout).workloads as any[];
+    for (const a of audit) expect(a.strategies.includes(id)).toBe(vapAdmits(policy, after.find((w) => w.metadata.name === a.name)).admitted);
+  });
+
+  const pod = (cmd: string, env: any[] = [{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }]) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { aadpodidbinding: 'x' } },
+    spec: { containers: [{ name: 'app', image: 'a', env, readinessProbe: { exec: { command: ['/bin/sh', '-c', cmd] }, timeoutSeconds: 5 }, livenessProbe: { exec: { command: ['/bin/sh', '-c', cmd] }, timeoutSeconds: 5 } }] },
+  });
+  const policyFor = (id: string) => vapObjects(getStrategy(id), { name: 'p', match: bindingRequirement(getStrategy(id).checks) })[0] as any;
+
+  it('rejects hand-written defective checks, admits the same checks done right (as audit --require)', () => {
+    const nmi = policyFor('nmi-probes');
+    const ident = policyFor('identity-probes');
+    const cases: Array<[any, string, boolean]> = [
+      [nmi, 'curl -s --max-time 2 http://$HOST_IP:8085/healthz | grep -q Active', false],
+      [nmi, 'curl -sf --max-time 2 http://$HOST_IP:8085/healthz', false],
+      [nmi, 'curl -sf --max-time 2 http://$HOST_IP:8085/healthz | grep -q Active', true],
+      [nmi, 'body=$(curl --fail -s -m 2 http://$HOST_IP:8085/healthz); [ "$body" == Active ]', false],
+      [nmi, 'body=$(curl --fail -s -m 2 http://$HOST_IP:8085/healthz); [ "$body" = Active ]', true],
+      [ident, "curl -s -m 4 -H 'Metadata: true' 'http://169.254.169.254/metadata/identity/oauth2/token?resource=x'", false],
+      [ident, "curl -s --fail -m 4 'http://169.254.169.254/metadata/identity/oauth2/token?resource=x'", false],
+      [ident, "curl -s --fail-with-body -m 4 -H 'Metadata: true' 'http://169.254.169.254/metadata/identity/oauth2/token?resource=x'", true],
+      [ident, "timeout 4 wget -q -O - --header 'Metadata: true' 'http://169.254.169.254/metadata/identity/oauth2/token?resource=x'", true],
+    ];
+    for (const [policy, cmd, ok] of cases) {
+      expect(vapAdmits(policy, pod(cmd)).admitted, cmd).toBe(ok);
+      const audit = JSON.parse(run(['audit', '-', '--format', 'json'], { input: YAML.stringify(pod(cmd)) }).stdout).workloads[0];
+      expect(audit.strategies.length > 0, `audit: ${cmd}`).toBe(ok);
+    }
+    // HOST_IP used but not set.
+    expect(vapAdmits(nmi, pod('curl -sf -m 2 http://$HOST_IP:8085/healthz | grep -q Active', [])).admitted).toBe(false);
+  });
+
+  it('workload identity: a check without the webhook label is rejected when --selector picks the pods', () => {
+    const policy = vapObjects(getStrategy('workload-identity-probes'), { name: 'p', match: parseSelector('team=x') })[0] as any;
+    const planned = applyPlan({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { team: 'x' } }, spec: { containers: [{ name: 'a', image: 'a' }] } }, planFor('workload-identity-probes', { useLabel: false })).doc;
+    expect(vapAdmits(policy, planned).failed.join()).toMatch(/azure.workload.identity\/use/);
+    (planned.metadata as any).labels['azure.workload.identity/use'] = 'true';
+    expect(vapAdmits(policy, planned).admitted).toBe(true);
+  });
+
+  it('the CLI writes both objects', () => {
+    const r = run(['policy', '--engine', 'vap', '-s', 'identity-init']);
+    expect(r.code).toBe(0);
+    expect(docs(r.stdout).map((d) => d.kind)).toEqual(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+  });
+});
