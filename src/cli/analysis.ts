@@ -66,7 +66,7 @@ export function analyse(strategy: Strategy, plan: Plan, options: Record<string, 
   const fault = (w: number | undefined) => w === undefined ? undefined
     : { nmiFault: identity && !checkNmi ? w + ttl : w, ...(identity || exchange ? { identityFault: w + ttl } : {}) };
   const runsPerPod = (probes.readinessProbe ? 1 / Number(probes.readinessProbe.periodSeconds) : 0) + (probes.livenessProbe ? 1 / Number(probes.livenessProbe.periodSeconds) : 0);
-  const nmiPerPod = !identity || checkNmi ? runsPerPod : 0;
+  const nmiPerPod = !wi && (!identity || checkNmi) ? runsPerPod : 0;
   const tokenPerPod = identity || exchange ? (ttl > 0 ? Math.min(1 / ttl, runsPerPod) : runsPerPod) : 0;
   const s = probes.startupProbe;
   const grace = Number(options.startupGrace ?? DEFAULTS.startupGrace);
