@@ -116,6 +116,12 @@ export interface ProbesOptions {
   /** Added only where the container has no startup probe. @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
   /** Liveness passes until the first success or for this long, whatever startup probe there is. @default 180 seconds */
   readonly startupGrace?: DurationLike;
+  /**
+   * Liveness fails on transient token faults (IMDS 410/429/5xx, timeouts) only once they last
+   * this long (IMDS answers 410 for up to 70 s while updating); NMI loss is never transient.
+   * @default 60 seconds
+   */
+  readonly transientGrace?: DurationLike;
   /** Image of the sidecar used by onConflict 'sidecar'. @default as InitOptions.image */
   readonly sidecarImage?: string;
   /** Resources of the sidecar. @default see ResourceOptions */
@@ -174,7 +180,7 @@ const KEYS = {
   podIdentity: ['nmiPort', 'nmiTimeout', 'podIdentityBinding'],
   token: ['resource', 'clientId', 'objectId', 'miResId', 'apiVersion', 'verifyIdentity', 'checkNmi', 'requestTimeout'],
   init: ['client', 'image', 'interval', 'deadline', 'resources'],
-  probes: ['client', 'readiness', 'liveness', 'startup', 'startupGrace', 'sidecarImage', 'resources'],
+  probes: ['client', 'readiness', 'liveness', 'startup', 'startupGrace', 'transientGrace', 'sidecarImage', 'resources'],
   cache: ['tokenCacheTtl'],
   wi: ['clientId', 'exchange', 'scope', 'requestTimeout', 'proxySidecar', 'useLabel'],
   app: ['port', 'readinessPath', 'livenessPath', 'scheme', 'readiness', 'liveness', 'startup', 'startupGrace', 'transientGrace'],
@@ -356,6 +362,7 @@ export function probesPlan(strategy: StrategyMeta, o: AnyCheckOptions & ProbesOp
   const script = probeScript(check, {
     tokenCacheTtl: v.seconds('tokenCacheTtl', o.tokenCacheTtl ?? DEFAULTS.tokenCacheTtl, 0, 3600),
     startupGrace: v.seconds('startupGrace', o.startupGrace ?? DEFAULTS.startupGrace, 0, 3600),
+    transientGrace: v.seconds('transientGrace', o.transientGrace ?? DEFAULTS.transientGrace, 0, 3600),
   });
   const probes: Partial<Record<ProbeKind, Probe>> = {
     readinessProbe: execProbe(script, 'readiness', resolveTiming('readiness', o.readiness, bound)),

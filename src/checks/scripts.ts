@@ -55,10 +55,15 @@ export interface InitLoopSettings {
 }
 
 export interface ProbeScriptSettings {
-  /** Seconds a token result is reused, so readiness and liveness share one request. */
+  /**
+   * Seconds a token result is reused. Readiness (and startup) refresh it; liveness reuses it for
+   * twice as long, so the two probes never both request a token in the same period.
+   */
   readonly tokenCacheTtl: number;
   /** Liveness passes while nothing has succeeded yet and less than this has passed. */
   readonly startupGrace: number;
+  /** Liveness passes while token failures are transient (410/429/5xx/timeouts) for less than this. */
+  readonly transientGrace: number;
 }
 
 export function buildTokenUrl(o: { apiVersion: string; resource: string; clientId?: string; objectId?: string; miResId?: string }): string {
@@ -153,7 +158,7 @@ function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClie
       `  ih_url="\${AZURE_AUTHORITY_HOST%/}/\${AZURE_TENANT_ID}/oauth2/v2.0/token"`,
       // JWTs and GUIDs are URL-safe; the constant part was encoded when the script was built.
       `  ih_form="client_id=\${AZURE_CLIENT_ID}&client_assertion=\${ih_jwt}&"${sq(form)}`,
-      `  ih_out=$(${post} 2>&1) || { echo "identity-health: token exchange at $ih_url failed (federated identity credential missing or wrong subject/issuer?): $ih_out"; return 1; }`,
+      `  ih_out=$(${post} 2>&1) || { echo "identity-health: token exchange at $ih_url failed (federated identity credential missing or wrong subject/issuer?): $ih_out"; ih_transient "$ih_out"; return; }`,
       `  case $ih_out in *'"access_token":"'?*) ;; *) echo 'identity-health: token exchange answered without an access_token'; return 1 ;; esac`,
       '}',
     );
@@ -161,10 +166,22 @@ function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClie
   return out.join('\n');
 }
 
+/**
+ * Exit 2 for a transient answer (IMDS 410 while updating, 429 throttled, 5xx, a timeout), 1 for
+ * the rest (400, 403, 404: a real fault). Reads the client's own message: curl "returned error:
+ * 429", BusyBox wget "HTTP/1.1 429 ...", GNU wget "ERROR 429", curl (28) / our timeout note.
+ */
+const TRANSIENT = [
+  'ih_transient() {',
+  `  case $1 in *'error: 410'*|*'error: 429'*|*'error: 5'[0-9][0-9]*|*' 410 '*|*' 429 '*|*' 5'[0-9][0-9]' '*|*'ERROR 410'*|*'ERROR 429'*|*'ERROR 5'[0-9][0-9]*|*'(28)'*|*'no answer within'*) return 2 ;; esac`,
+  '  return 1',
+  '}',
+].join('\n');
+
 function tokenFunction(t: TokenSettings): string {
   return [
     'ih_token() {',
-    `  ih_out=$(ih_get ${sq(t.url)} ${t.timeout} 2>&1) || { echo "identity-health: token request failed: $ih_out"; return 1; }`,
+    `  ih_out=$(ih_get ${sq(t.url)} ${t.timeout} 2>&1) || { echo "identity-health: token request failed: $ih_out"; ih_transient "$ih_out"; return; }`,
     `  case $ih_out in *'"access_token":"'?*) ;; *) echo 'identity-health: token response carries no access_token'; return 1 ;; esac`,
     ...claimChecks(t),
     '}',
@@ -195,6 +212,7 @@ function checkFunctions(s: CheckSettings, tokenCall: string): string {
   if (s.nmi || (s.token && s.client !== 'az') || s.workloadIdentity?.proxyPort) parts.push(httpGet(client));
   if (s.nmi) parts.push(nmiFunction(s));
   if (verifyClaims) parts.push(JWT_CLAIMS);
+  if ((s.token && s.client !== 'az') || s.workloadIdentity?.exchange) parts.push(TRANSIENT);
   if (s.token) parts.push(s.client === 'az' ? azFunction(s.token) : tokenFunction(s.token));
   const w = s.workloadIdentity;
   if (w) parts.push(workloadIdentityFunctions(w, client));
@@ -239,18 +257,30 @@ export function initScript(s: CheckSettings, loop: InitLoopSettings): string {
  * identity-assignment window.
  */
 export function probeScript(s: CheckSettings, p: ProbeScriptSettings): string {
-  const cached = s.token || s.workloadIdentity?.exchange ? [
+  const token = !!(s.token || s.workloadIdentity?.exchange);
+  const cached = token ? [
     'ih_token_cached() {',
-    `  if [ -f "$ih_state/token" ] && read -r ih_ts ih_rc < "$ih_state/token" && [ $((ih_now - ih_ts)) -ge 0 ] && [ $((ih_now - ih_ts)) -lt ${p.tokenCacheTtl} ]; then`,
+    `  case $ih_mode in liveness) ih_ttl=${2 * p.tokenCacheTtl} ;; *) ih_ttl=${p.tokenCacheTtl} ;; esac`,
+    `  if [ -f "$ih_state/token" ] && read -r ih_ts ih_rc < "$ih_state/token" && [ $((ih_now - ih_ts)) -ge 0 ] && [ $((ih_now - ih_ts)) -lt "$ih_ttl" ]; then`,
     '    [ "$ih_rc" = 0 ] && return 0',
     `    ih_err=''; [ -f "$ih_state/token-error" ] && read -r ih_err < "$ih_state/token-error"`,
-    '    echo "$ih_err (cached $((ih_now - ih_ts))s ago)"; return 1',
+    '    echo "$ih_err (cached $((ih_now - ih_ts))s ago)"; return "$ih_rc"',
     '  fi',
-    '  if ih_err=$(ih_token); then ih_rc=0; else ih_rc=1; fi',
+    '  ih_rc=0; ih_err=$(ih_token) || ih_rc=$?',
     `  printf '%s\\n' "$ih_err" > "$ih_state/token-error"`,
     `  printf '%s %s\\n' "$ih_now" "$ih_rc" > "$ih_state/token"`,
-    `  [ "$ih_rc" = 0 ] || { printf '%s\\n' "$ih_err"; return 1; }`,
+    `  [ "$ih_rc" = 0 ] || { printf '%s\\n' "$ih_err"; return "$ih_rc"; }`,
     '}',
+  ] : [];
+  // Exit 2 from the check means a transient token fault: liveness tolerates a streak of them.
+  const transient = token ? [
+    '  if [ "$ih_rc" = 2 ]; then',
+    `    [ -f "$ih_state/transient-since" ] || printf '%s\\n' "$ih_now" > "$ih_state/transient-since"`,
+    `    ih_since=$ih_now; read -r ih_since < "$ih_state/transient-since" || ih_since=$ih_now`,
+    `    if [ $((ih_now - ih_since)) -lt ${p.transientGrace} ]; then echo "identity-health: transient for $((ih_now - ih_since))s, liveness holds (grace ${p.transientGrace}s)"; exit 0; fi`,
+    '  else',
+    `    rm -f "$ih_state/transient-since"`,
+    '  fi',
   ] : [];
   return [
     'set -u',
@@ -258,14 +288,19 @@ export function probeScript(s: CheckSettings, p: ProbeScriptSettings): string {
     `[ -f "$ih_state/first-seen" ] || printf '%s\\n' "$ih_now" > "$ih_state/first-seen"`,
     checkFunctions(s, 'ih_token_cached'),
     ...cached,
-    'if ih_msg=$(ih_check 2>&1); then',
+    'ih_rc=0; ih_msg=$(ih_check 2>&1) || ih_rc=$?',
+    'if [ "$ih_rc" = 0 ]; then',
     `  [ -f "$ih_state/ever-ok" ] || : > "$ih_state/ever-ok"`,
+    ...(token ? [`  rm -f "$ih_state/transient-since"`] : []),
     '  exit 0',
     'fi',
     `printf '%s\\n' "$ih_msg"`,
-    'if [ "$ih_mode" = liveness ] && [ ! -f "$ih_state/ever-ok" ]; then',
-    `  ih_first=$ih_now; read -r ih_first < "$ih_state/first-seen" || ih_first=$ih_now`,
-    `  if [ $((ih_now - ih_first)) -lt ${p.startupGrace} ]; then echo 'identity-health: no success yet, liveness holds during the startup grace'; exit 0; fi`,
+    'if [ "$ih_mode" = liveness ]; then',
+    '  if [ ! -f "$ih_state/ever-ok" ]; then',
+    `    ih_first=$ih_now; read -r ih_first < "$ih_state/first-seen" || ih_first=$ih_now`,
+    `    if [ $((ih_now - ih_first)) -lt ${p.startupGrace} ]; then echo 'identity-health: no success yet, liveness holds during the startup grace'; exit 0; fi`,
+    '  fi',
+    ...transient,
     'fi',
     'exit 1',
   ].join('\n') + '\n';
