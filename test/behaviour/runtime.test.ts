@@ -2,8 +2,8 @@
  * Targets the defaults must meet in the runner (issue 3): NMI loss -> NotReady within 12 s and
  * -> restart within 45 s (worst over fault phases) for the runtime strategies; a 5 s burst of
  * 429 or 500 restarts nothing; init strategies start the app within 5 s of NMI Active; identity
- * checks make at most 6 token requests per pod per minute; NMI slower than the probe timeout
- * counts as a fault.
+ * checks make at most 6 token requests per pod per minute (3 measured); NMI slower than the probe
+ * timeout counts as a fault; IMDS's 70 s of 410 while updating is transient (no restart).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
@@ -29,8 +29,9 @@ describe('runtime behaviour with default settings', () => {
       expect(notReadyAfter(r, 10)).toBeUndefined();
       expect(restarts(r)).toBe(0);
       if (getStrategy(id).checks === 'identity' && getStrategy(id).placement !== 'init') {
-        // Load counted at the mock, after start-up.
-        expect(requestsPerMinute(r, 'token', 30)).toBeLessThanOrEqual(6);
+        // Load counted at the mock, after start-up: the target is 6; one request per 20 s TTL is 3
+        // (readiness refreshes the cached result, liveness reuses it), plus rounding at the edges.
+        expect(requestsPerMinute(r, 'token', 30)).toBeLessThanOrEqual(3.5);
       }
     });
   }
@@ -52,6 +53,15 @@ describe('runtime behaviour with default settings', () => {
       const hit = BURSTS.filter((b) => failedProbesIn(r, b.at, b.at + 30) > 0).length;
       if (identityIds.includes(id) && getStrategy(id).placement !== 'init') expect(hit, why).toBeGreaterThan(0);
       expect(readyAt(r, SCENARIOS.burst.duration - 1)).toBe(true);
+    });
+  }
+
+  for (const id of identityIds.filter((i) => getStrategy(i).placement !== 'init')) {
+    it(`${id}: token 410 for 70 s (IMDS updating) makes the pod NotReady but restarts nothing`, async () => {
+      const r = await run(bed, id, SCENARIOS.imds410);
+      expect(failedProbesIn(r, 30, 100)).toBeGreaterThan(0);
+      expect(restarts(r)).toBe(0);
+      expect(readyAt(r, SCENARIOS.imds410.duration - 1)).toBe(true);
     });
   }
 
