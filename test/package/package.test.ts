@@ -53,6 +53,18 @@ describe('npm pack tarball', () => {
     expect(JSON.parse(run('node', ['plain.js']))).toEqual({ init: ['identity-health-identity-init'], readiness: true });
   });
 
+  it('ships the runtime subpath without cdk8s and the identity-health bin', () => {
+    fs.writeFileSync(path.join(dir, 'runtime.js'), `
+      const rt = require('cdk8s-identity-health/runtime');
+      const loaded = Object.keys(require.cache).some((f) => /node_modules\\/cdk8s\\//.test(f));
+      console.log(JSON.stringify({ fns: ['checkNmi', 'checkIdentity', 'createHealthHandlers', 'fromEnv'].every((f) => typeof rt[f] === 'function'), cdk8sLoaded: loaded }));
+    `);
+    expect(JSON.parse(run('node', ['runtime.js']))).toEqual({ fns: true, cdk8sLoaded: false });
+    const help = run(path.join(dir, 'node_modules/.bin/identity-health'), ['--help']);
+    expect(help).toMatch(/identity-health <command>/);
+    expect(run(path.join(dir, 'node_modules/.bin/identity-health'), ['list', '--output', 'json'])).toContain('"nmi-init"');
+  });
+
   it('type-checks from TypeScript (options are typed, typos are compile errors)', () => {
     fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { strict: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', noEmit: true, skipLibCheck: true, types: [] },
