@@ -15,6 +15,9 @@ import readline from 'node:readline';
 export const HOST_IP = '127.0.10.4';
 export const IMDS_IP = '169.254.169.254';
 export const NMI_PORT = 8085;
+/** AAD's token endpoint stand-in (AZURE_AUTHORITY_HOST = http://AAD_IP/): another loopback address in the namespace. */
+export const AAD_IP = '127.0.10.5';
+export const AAD_AUTHORITY_HOST = `http://${AAD_IP}/`;
 
 export interface MockState {
   nmi?: 'active' | 'not-active' | 'down' | 'hang' | 'slow';
@@ -22,8 +25,11 @@ export interface MockState {
   token?: 'ok' | 'hang' | 'slow' | 'bad-body' | number;
   tokenDelayMs?: number;
   identity?: { appid?: string; oid?: string };
+  /** AAD token endpoint: ok, never answers, or an error status with AAD's body (400 = AADSTS70021, no matching federated identity credential). */
+  aad?: 'ok' | 'hang' | 400 | 401 | 429 | 500 | 503;
 }
-export interface MockRequest { t: number; at: number; kind: 'nmi' | 'token'; path: string; metadata?: string; query: string }
+export type RequestKind = 'nmi' | 'token' | 'aad';
+export interface MockRequest { t: number; at: number; kind: RequestKind; path: string; metadata?: string; query: string }
 
 export interface Mock {
   readonly nmiPort: number;
@@ -49,10 +55,10 @@ function control<T>(socketPath: string, method: string, urlPath: string, body?: 
 const MOCK_SCRIPT = path.join(__dirname, 'mock-identity.mjs');
 
 /** Start the mock (inside `netns` when given), listening on `nmi` and `imds` (host:port, port 0 = any). */
-export async function startMock(o: { netns?: string; nmi: string; imds: string; state?: MockState }): Promise<Mock> {
+export async function startMock(o: { netns?: string; nmi: string; imds: string; aad?: string; state?: MockState }): Promise<Mock> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-mock-'));
   const sock = path.join(dir, 'control.sock');
-  const args = [MOCK_SCRIPT, '--nmi', o.nmi, '--imds', o.imds, '--control', sock];
+  const args = [MOCK_SCRIPT, '--nmi', o.nmi, '--imds', o.imds, ...(o.aad ? ['--aad', o.aad] : []), '--control', sock];
   const child: ChildProcess = o.netns
     ? spawn('ip', ['netns', 'exec', o.netns, process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
     : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -108,7 +114,7 @@ function removeOrphanBeds(): void {
   }
 }
 
-/** Create a namespace with lo up, 169.254.169.254 and HOST_IP on lo, and the mock on NMI_PORT and 80. */
+/** Create a namespace with lo up, 169.254.169.254, HOST_IP and AAD_IP on lo, and the mock on NMI_PORT, 80 and AAD_IP:80. */
 export async function startBed(state?: MockState): Promise<Bed> {
   requireTools(['ip']);
   removeOrphanBeds();
@@ -119,7 +125,8 @@ export async function startBed(state?: MockState): Promise<Bed> {
     ip('-n', netns, 'link', 'set', 'lo', 'up');
     ip('-n', netns, 'addr', 'add', `${IMDS_IP}/32`, 'dev', 'lo');
     ip('-n', netns, 'addr', 'add', `${HOST_IP}/32`, 'dev', 'lo');
-    const mock = await startMock({ netns, nmi: `${HOST_IP}:${NMI_PORT}`, imds: `${IMDS_IP}:80`, state });
+    ip('-n', netns, 'addr', 'add', `${AAD_IP}/32`, 'dev', 'lo');
+    const mock = await startMock({ netns, nmi: `${HOST_IP}:${NMI_PORT}`, imds: `${IMDS_IP}:80`, aad: `${AAD_IP}:80`, state });
     return {
       netns, mock,
       wrap: (argv) => ['ip', 'netns', 'exec', netns, ...argv],

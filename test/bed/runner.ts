@@ -25,6 +25,14 @@
  * manifest (with `/bin/sh` taken from the image stand-in), only the container's env (HOST_IP
  * from status.hostIP) plus PATH, inside the bed's network namespace and a private mount
  * namespace where the pod's own emptyDir dir is bound on the volume's mount path.
+ *
+ * Azure AD Workload Identity pods (option `workloadIdentity`): the webhook adds AZURE_CLIENT_ID,
+ * AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE and AZURE_AUTHORITY_HOST to every container (init
+ * containers and the app process included) and projects the service account token into a file;
+ * the runner does the same, with the file in the pod's own directory (whose content the scenario
+ * steps change, as kubelet's projected volume would: valid, expiring, missing, empty, refreshed,
+ * replaced atomically by a rename) and AZURE_AUTHORITY_HOST pointing at the mock AAD in the
+ * namespace. With `webhook: false` the pod was created while the webhook was down: none of it.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -32,27 +40,49 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Container, EnvVar, PodSpec, Probe } from '../../src/pod-template/types';
-import { Bed, HOST_IP, MockState } from './bed';
+import { AAD_AUTHORITY_HOST, Bed, HOST_IP, MockState, RequestKind } from './bed';
 import { binDir, Image } from './images';
 
 export type ProbeName = 'startup' | 'readiness' | 'liveness';
 
 /** What happened, at virtual seconds since the pod was created. */
 export type TimelineEvent =
-  | { t: number; type: 'fault'; label: string; state: MockState }
+  | { t: number; type: 'fault'; label: string; state: MockState; tokenFile?: TokenFile }
   | { t: number; type: 'init'; container: string; ok: boolean; output: string }
   | { t: number; type: 'start' }
   | { t: number; type: 'probe'; probe: ProbeName; ok: boolean; timedOut: boolean; output: string; ms: number }
   | { t: number; type: 'ready' | 'notready' }
   | { t: number; type: 'restart'; probe: ProbeName }
-  | { t: number; type: 'request'; kind: 'nmi' | 'token' };
+  | { t: number; type: 'request'; kind: RequestKind }
+  /** The federated token in the file passed its exp (whole seconds, so at or up to 1 s after the step's expiresAt). */
+  | { t: number; type: 'token-expired' };
+
+/**
+ * The projected federated token file of a workload identity pod: a token whose `exp` is at
+ * `expiresAt` virtual seconds since pod creation (negative: expired before the pod started),
+ * no file at all, or an empty file.
+ */
+export type TokenFile = { readonly expiresAt: number } | 'missing' | 'empty';
 
 export interface Step {
   /** Virtual seconds since pod creation. */
   readonly at: number;
   readonly label: string;
   readonly state: MockState;
+  /** Workload identity pods: what the projected token file holds from this step on. */
+  readonly tokenFile?: TokenFile;
 }
+
+/** What the workload identity webhook did to the pod. */
+export interface WorkloadIdentityPod {
+  /** false: the webhook was not running when the pod was created (no env, no token file). */
+  readonly webhook: boolean;
+}
+
+export const WI_TENANT_ID = '33333333-3333-3333-3333-333333333333';
+export const WI_CLIENT_ID = '44444444-4444-4444-4444-444444444444';
+/** kubelet's projected token lifetime for the webhook's volume (expirationSeconds 3600). */
+const PROJECTED_TTL_S = 3600;
 
 /** The app container's process, for httpGet probes (strategies 3 and 6). */
 export interface AppCommand {
@@ -73,6 +103,8 @@ export interface RunOptions {
   readonly app?: AppCommand;
   /** Leave HOST_IP out of the env (to see the check's message). */
   readonly withoutHostIp?: boolean;
+  /** An Azure AD Workload Identity pod (see the header). */
+  readonly workloadIdentity?: WorkloadIdentityPod;
 }
 
 export interface RunResult {
@@ -220,13 +252,35 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
     });
   };
 
+  // ---- workload identity: the webhook's env and the projected token file ----
+  const tokenPath = path.join(dir, 'azure-tokens', 'azure-identity-token');
+  const wiEnv: Record<string, string> = o.workloadIdentity?.webhook ? {
+    AZURE_CLIENT_ID: WI_CLIENT_ID, AZURE_TENANT_ID: WI_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE: tokenPath, AZURE_AUTHORITY_HOST: AAD_AUTHORITY_HOST,
+  } : {};
+  const b64 = (x: object) => Buffer.from(JSON.stringify(x)).toString('base64url');
+  let tokenGen = 0;
+  const writeTokenFile = (f: TokenFile) => {
+    if (!o.workloadIdentity?.webhook) return;
+    const g = ++tokenGen;
+    fs.mkdirSync(path.dirname(tokenPath), { recursive: true });
+    if (f === 'missing') { fs.rmSync(tokenPath, { force: true }); return; }
+    const exp = Math.ceil((t0 + (f === 'empty' ? 0 : f.expiresAt) * 1000) / 1000);
+    if (f !== 'empty') sim.at(exp * 1000, () => { if (g === tokenGen) log({ type: 'token-expired' }); });
+    const jwt = `${b64({ alg: 'RS256', kid: 'k1' })}.${b64({
+      aud: ['api://AzureADTokenExchange'], iss: 'https://oidc.example/', sub: 'system:serviceaccount:default:app', iat: exp - PROJECTED_TTL_S, nbf: exp - PROJECTED_TTL_S, exp,
+    })}.c2lnbmF0dXJl`;
+    // As kubelet's atomic writer: the new content appears at once, never half written.
+    fs.writeFileSync(`${tokenPath}.tmp`, f === 'empty' ? '' : jwt);
+    fs.renameSync(`${tokenPath}.tmp`, tokenPath);
+  };
+
   const app = o.spec.containers[0];
   const mountOf = (c: Container) => c.volumeMounts?.find((m) => o.spec.volumes?.some((v) => v.name === m.name && 'emptyDir' in v))?.mountPath;
   const shArgv = (cmd: string[]) => {
     if (cmd[0] !== '/bin/sh') throw new Error(`expected a /bin/sh command, got ${cmd[0]}`);
     return [path.join(bin, 'sh'), ...cmd.slice(1)];
   };
-  const appEnv = containerEnv(app, !!o.withoutHostIp);
+  const appEnv = { ...containerEnv(app, !!o.withoutHostIp), ...wiEnv };
 
   // ---- the app process (strategies 3/6), started with the container ----
   let appProc: ChildProcess | undefined;
@@ -325,7 +379,7 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   const runInit = (i: number) => {
     if (i === inits.length) return startContainer();
     const c = inits[i];
-    exec(shArgv(c.command!), containerEnv(c, !!o.withoutHostIp), mountOf(c), undefined, (r) => {
+    exec(shArgv(c.command!), { ...containerEnv(c, !!o.withoutHostIp), ...wiEnv }, mountOf(c), undefined, (r) => {
       log({ type: 'init', container: c.name, ok: r.ok, output: r.output });
       if (r.ok) runInit(i + 1);
       else sim.at(sim.now() + backoff(initFailures++), () => runInit(i));
@@ -333,10 +387,15 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   };
 
   // ---- scenario steps change the mock on the virtual clock ----
-  await o.bed.mock.set({ nmi: 'active', nmiDelayMs: 0, token: 'ok', tokenDelayMs: 0, identity: POD_IDENTITY });
+  await o.bed.mock.set({ nmi: 'active', nmiDelayMs: 0, token: 'ok', tokenDelayMs: 0, identity: POD_IDENTITY, aad: 'ok' });
   await o.bed.mock.reset();
+  writeTokenFile({ expiresAt: PROJECTED_TTL_S });
   for (const s of o.steps) {
-    sim.at(t0 + s.at * 1000, async () => { log({ type: 'fault', label: s.label, state: s.state }); await o.bed.mock.set(s.state); });
+    sim.at(t0 + s.at * 1000, async () => {
+      log({ type: 'fault', label: s.label, state: s.state, ...(s.tokenFile ? { tokenFile: s.tokenFile } : {}) });
+      if (s.tokenFile) writeTokenFile(s.tokenFile);
+      await o.bed.mock.set(s.state);
+    });
   }
   sim.at(t0, () => runInit(0));
   const realStart = Date.now();

@@ -9,13 +9,13 @@ import path from 'node:path';
 import { applyStrategy } from '../../src/transform';
 import type { PodSpec } from '../../src/pod-template/types';
 import { getStrategy } from '../../strategies';
-import { STRATEGY_IDS, StrategyId } from '../../strategies/types';
-import type { Bed, MockState } from '../bed/bed';
+import { AnyStrategyId, STRATEGY_IDS, StrategyId, WORKLOAD_IDENTITY_STRATEGY_IDS, WorkloadIdentityStrategyId } from '../../strategies/types';
+import type { Bed, MockState, RequestKind } from '../bed/bed';
 import { Client, defaultImage, Image } from '../bed/images';
 import { AppCommand, NODE_IDENTITY, POD_IDENTITY, RunResult, runPod, Step, TimelineEvent } from '../bed/runner';
 
-export { STRATEGY_IDS };
-export type { StrategyId };
+export { STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS };
+export type { AnyStrategyId, StrategyId, WorkloadIdentityStrategyId };
 
 export const APP_PORT = 8080;
 export const SERVER = path.join(__dirname, '../../lib/examples/health-service/server.js');
@@ -35,14 +35,14 @@ export function deployment(): any {
 }
 
 /** The pod spec the strategy produces (the manifest users would deploy). */
-export function podSpecFor(strategy: StrategyId, options: object = {}): PodSpec {
+export function podSpecFor(strategy: AnyStrategyId, options: object = {}): PodSpec {
   const r = applyStrategy(deployment(), strategy, options);
   if (r.outcome !== 'applied') throw new Error(`${strategy}: ${r.outcome} ${JSON.stringify(r.messages)}`);
   return (r.doc as any).spec.template.spec;
 }
 
 /** The app process for strategies whose check lives in the app (3, 6): the example service. */
-export function appFor(strategy: StrategyId): AppCommand | undefined {
+export function appFor(strategy: AnyStrategyId): AppCommand | undefined {
   if (getStrategy(strategy).placement !== 'app') return undefined;
   if (!fs.existsSync(SERVER)) throw new Error(`${SERVER} is missing: build first (npx tsc -p .; npm test does)`);
   return { argv: [process.execPath, SERVER], env: { PORT: String(APP_PORT), HOST: '127.0.0.1' } };
@@ -58,6 +58,8 @@ export interface Scenario {
   readonly steps: readonly Step[];
   /** When the fault starts and ends (virtual s), for the measurements. */
   readonly fault: { start: number; end: number };
+  /** Workload identity pods: false when the pod was created while the webhook was down. @default true */
+  readonly webhook?: boolean;
 }
 
 /** The bursts of the burst scenario. */
@@ -130,13 +132,15 @@ export function nmiLossAt(at: number): Scenario {
   ]);
 }
 
-export interface Run { readonly strategy: StrategyId; readonly scenario: Scenario; readonly image: Image; readonly options: object; readonly result: RunResult }
+export interface Run { readonly strategy: AnyStrategyId; readonly scenario: Scenario; readonly image: Image; readonly options: object; readonly result: RunResult }
 
-export async function run(bed: Bed, strategy: StrategyId, sc: Scenario, o: { options?: object; image?: Image; withoutHostIp?: boolean } = {}): Promise<Run> {
+export async function run(bed: Bed, strategy: AnyStrategyId, sc: Scenario, o: { options?: object; image?: Image; withoutHostIp?: boolean } = {}): Promise<Run> {
   const options = o.options ?? {};
   const image = o.image ?? defaultImage(((options as any).client as Client) ?? 'curl');
+  const wi = getStrategy(strategy).checks === 'workload-identity';
   const result = await runPod({
     bed, spec: podSpecFor(strategy, options), image, steps: sc.steps, duration: sc.duration, app: appFor(strategy), withoutHostIp: o.withoutHostIp,
+    workloadIdentity: wi ? { webhook: sc.webhook !== false } : undefined,
   });
   return { strategy, scenario: sc, image, options, result };
 }
@@ -161,7 +165,7 @@ export const readyAt = (r: Run, t: number) => {
 };
 
 /** Requests of a kind per minute, counted at the mock over [from, end). */
-export function requestsPerMinute(r: Run, kind: 'nmi' | 'token', from = 0): number {
+export function requestsPerMinute(r: Run, kind: RequestKind, from = 0): number {
   const n = r.result.timeline.filter((e) => e.type === 'request' && e.kind === kind && e.t >= from).length;
   return n / ((r.result.duration - from) / 60);
 }
@@ -227,11 +231,14 @@ export async function observeRow(bed: Bed, strategy: StrategyId): Promise<{ row:
 export interface Latency { notReady: number[]; restart: number[] }
 
 /** Fault -> NotReady and fault -> restart, one fresh pod per fault phase (spread over `spread` s). */
-export async function measureLatency(bed: Bed, strategy: StrategyId, phases: number, spread = 20): Promise<Latency & { runs: Run[] }> {
+export async function measureLatency(bed: Bed, strategy: AnyStrategyId, phases: number, spread = 20, o: { options?: object } = {}): Promise<Latency & { runs: Run[] }> {
   const out: Latency & { runs: Run[] } = { notReady: [], restart: [], runs: [] };
+  const wi = getStrategy(strategy).checks === 'workload-identity';
   for (let i = 0; i < phases; i++) {
-    const at = 30 + Math.round((i * spread * 100) / phases) / 100;
-    const r = await run(bed, strategy, nmiLossAt(at));
+    let at = 30 + Math.round((i * spread * 100) / phases) / 100;
+    const r = await run(bed, strategy, wi ? tokenExpiryAt(at) : nmiLossAt(at), o);
+    // The token's exp is whole seconds: the fault is when the runner saw it pass.
+    if (wi) at = r.result.timeline.find((e) => e.type === 'token-expired')?.t ?? at;
     out.runs.push(r);
     const nr = notReadyAfter(r, at);
     const rs = restartAfter(r, at);
@@ -293,5 +300,131 @@ export function nodeIdentityMarkdown(rows: readonly NodeIdentityRow[]): string {
     '| strategy | options | NMI gone at pod start | NMI gone at runtime |',
     '|---|---|---|---|',
     ...rows.map((r) => `| ${r.strategy} | ${r.variant} | ${yn(r.atStart)} | ${getStrategy(r.strategy).placement === 'init' && !r.atRuntime ? 'not checked (init only)' : yn(r.atRuntime)} |`),
+  ].join('\n');
+}
+
+// ---- Azure AD Workload Identity (strategies 7-9) ----
+//
+// No NMI: the webhook injects AZURE_* env and projects a service account token into a file;
+// the app exchanges that token at AAD (AZURE_AUTHORITY_HOST) for an access token. The runner
+// gives each simulated container that env and file; the mock AAD answers the exchange. The
+// three columns, for workload identity:
+// - start gated: the pod was created while the webhook was down (no env, no token file: never
+//   Ready, or the app never starts) and the token file is missing for the first 20 s, then
+//   appears: gated when first Ready (or app started) after 20 s;
+// - runtime: kubelet stops refreshing the projected token, which expires 30 s after start and
+//   is refreshed at 100 s: NotReady and a restart inside that window;
+// - other identity faults: the token file already expired when the pod starts (refreshed at
+//   40 s), and the federated identity credential missing (AAD 400 AADSTS70021) from the start
+//   until 40 s and from 30 s to 100 s. Only a check that exchanges the token sees the latter.
+
+const fileOk = (expiresAt: number): Pick<Step, 'tokenFile'> => ({ tokenFile: { expiresAt } });
+/** AAD 503 bursts of 5 s, 64 s apart, at every phase of the 20 s exchange cache (as BURSTS). */
+export const AAD_BURSTS: ReadonlyArray<{ at: number }> = [0, 1, 2, 3, 4, 5].map((k) => ({ at: 40 + 64 * k }));
+
+export const WI_SCENARIOS = {
+  happy: scenario('wi-happy', 'happy path (webhook env, valid token file, AAD ok)', 120, { start: 0, end: 0 }, []),
+  webhookMissing: { ...scenario('wi-webhook-missing', 'pod created while the webhook was down: no AZURE_* env, no token file', 60, { start: 0, end: 60 }, []), webhook: false },
+  tokenLate: scenario('wi-token-late', 'token file missing at start, appears at 20 s', 80, { start: 0, end: 20 }, [
+    { at: 0, label: 'token file missing', state: {}, tokenFile: 'missing' },
+    { at: 20, label: 'token file ok', state: {}, ...fileOk(20 + 3600) },
+  ]),
+  tokenExpires: scenario('wi-token-expires', 'kubelet stops refreshing: token file expires at 30 s, refreshed at 100 s', 150, { start: 30, end: 100 }, [
+    { at: 0, label: 'token file ok', state: {}, ...fileOk(30) },
+    { at: 30, label: 'token file expired', state: {} },
+    { at: 100, label: 'token file refreshed', state: {}, ...fileOk(100 + 3600) },
+  ]),
+  tokenExpiredStart: scenario('wi-token-expired-start', 'token file expired when the pod starts, refreshed at 40 s', 90, { start: 0, end: 40 }, [
+    { at: 0, label: 'token file expired', state: {}, ...fileOk(-60) },
+    { at: 40, label: 'token file refreshed', state: {}, ...fileOk(40 + 3600) },
+  ]),
+  ficStart: scenario('wi-fic-start', 'no federated identity credential (AAD 400 AADSTS70021) from the start; created at 40 s', 90, { start: 0, end: 40 }, [
+    { at: 0, label: 'AAD 400 AADSTS70021', state: { aad: 400 } },
+    { at: 40, label: 'AAD ok', state: { aad: 'ok' } },
+  ]),
+  ficRuntime: scenario('wi-fic-runtime', 'federated identity credential removed at 30 s (AAD 400 AADSTS70021), restored at 100 s', 150, { start: 30, end: 100 }, [
+    { at: 30, label: 'AAD 400 AADSTS70021', state: { aad: 400 } },
+    { at: 100, label: 'AAD ok', state: { aad: 'ok' } },
+  ]),
+  aadBurst: scenario('wi-aad-burst', 'single 5 s bursts of AAD 503, 64 s apart', 410, { start: 40, end: 365 },
+    AAD_BURSTS.flatMap((b) => [
+      { at: b.at, label: 'AAD 503', state: { aad: 503 as const } },
+      { at: b.at + 5, label: 'AAD ok', state: { aad: 'ok' as const } },
+    ])),
+} as const;
+
+/** Gating at start and detection at runtime in one run (for the shell x client matrix). */
+export const WI_LATE_THEN_EXPIRES = scenario('wi-late-then-expires', 'token file missing until 20 s, expired from 50 s, refreshed at 110 s', 150, { start: 50, end: 110 }, [
+  { at: 0, label: 'token file missing', state: {}, tokenFile: 'missing' },
+  { at: 20, label: 'token file ok', state: {}, ...fileOk(50) },
+  { at: 50, label: 'token file expired', state: {} },
+  { at: 110, label: 'token file refreshed', state: {}, ...fileOk(110 + 3600) },
+]);
+
+/** The token file expires at `at` (kubelet stopped refreshing), for latency over probe phases. */
+export function tokenExpiryAt(at: number): Scenario {
+  return scenario(`wi-token-expiry-${at}`, `token file expires at ${at} s`, at + 60, { start: at, end: at + 60 }, [
+    { at: 0, label: 'token file ok', state: {}, ...fileOk(at) },
+  ]);
+}
+
+export const WI_TABLE_SCENARIOS = [
+  WI_SCENARIOS.webhookMissing, WI_SCENARIOS.tokenLate, WI_SCENARIOS.tokenExpires, WI_SCENARIOS.tokenExpiredStart, WI_SCENARIOS.ficStart, WI_SCENARIOS.ficRuntime,
+] as const;
+
+const inWindow = (t: number | undefined, f: Scenario['fault']) => t !== undefined && t < f.end;
+
+/** The three columns from the runs of WI_TABLE_SCENARIOS (keyed by scenario id). */
+export function wiRowFrom(runs: Record<string, Run>): Row {
+  const S = WI_SCENARIOS;
+  const never = runs[S.webhookMissing.id];
+  const neverServed = firstReady(never) === undefined;
+  const startGated = neverServed && gatedUntil(runs[S.tokenLate.id], S.tokenLate.fault.end);
+  const exp = runs[S.tokenExpires.id];
+  const stopped = inWindow(notReadyAfter(exp, S.tokenExpires.fault.start), S.tokenExpires.fault);
+  const restarted = inWindow(restartAfter(exp, S.tokenExpires.fault.start), S.tokenExpires.fault);
+  const atStart = gatedUntil(runs[S.tokenExpiredStart.id], S.tokenExpiredStart.fault.end) && gatedUntil(runs[S.ficStart.id], S.ficStart.fault.end);
+  const atRuntime = inWindow(notReadyAfter(runs[S.ficRuntime.id], S.ficRuntime.fault.start), S.ficRuntime.fault);
+  return {
+    startGated: startGated ? 'yes' : 'no',
+    runtime: stopped && restarted ? 'yes' : stopped ? 'NotReady only' : restarted ? 'restart only' : 'no',
+    otherFaults: atStart && atRuntime ? 'yes' : atStart ? 'at start only' : atRuntime ? 'at runtime only' : 'no',
+  };
+}
+
+export interface WiVariant { readonly name: string; readonly options: object }
+
+/**
+ * The workload identity table as the strategies claim it, with the options that make it true:
+ * the init container exchanges by default; the probes and the app check only with `exchange:
+ * true` (their default is off, so readiness does not depend on AAD): without it they do not see
+ * a missing federated identity credential (WI_DEFAULT_EXPECTED).
+ */
+export const WI_EXPECTED: Record<WorkloadIdentityStrategyId, WiVariant & { row: Row }> = {
+  'workload-identity-init': { name: 'defaults (exchange on)', options: {}, row: { startGated: 'yes', runtime: 'no', otherFaults: 'at start only' } },
+  'workload-identity-probes': { name: 'exchange: true', options: { exchange: true }, row: { startGated: 'yes', runtime: 'yes', otherFaults: 'yes' } },
+  'workload-identity-app-check': { name: 'exchange: true', options: { exchange: true }, row: { startGated: 'yes', runtime: 'yes', otherFaults: 'yes' } },
+};
+
+/** The probes and the app check with their defaults (exchange off): the federated credential fault goes unseen. */
+export const WI_DEFAULT_EXPECTED: Partial<Record<WorkloadIdentityStrategyId, WiVariant & { row: Row }>> = {
+  'workload-identity-probes': { name: 'defaults (exchange off)', options: {}, row: { startGated: 'yes', runtime: 'yes', otherFaults: 'no' } },
+  'workload-identity-app-check': { name: 'defaults (exchange off)', options: {}, row: { startGated: 'yes', runtime: 'yes', otherFaults: 'no' } },
+};
+
+/** Run the workload identity table's scenarios for one strategy and options. */
+export async function observeWiRow(bed: Bed, strategy: WorkloadIdentityStrategyId, options: object, o: { image?: Image } = {}): Promise<{ row: Row; runs: Record<string, Run> }> {
+  const runs: Record<string, Run> = {};
+  for (const sc of WI_TABLE_SCENARIOS) runs[sc.id] = await run(bed, strategy, sc, { options, image: o.image });
+  return { row: wiRowFrom(runs), runs };
+}
+
+export interface WiRow { strategy: WorkloadIdentityStrategyId; variant: string; row: Row }
+
+export function wiTableMarkdown(rows: readonly WiRow[]): string {
+  return [
+    '| # | strategy | options | start gated | runtime: traffic stopped and container restarted | other identity faults caught |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${getStrategy(r.strategy).number} | ${r.strategy} | ${r.variant} | ${r.row.startGated} | ${r.row.runtime} | ${r.row.otherFaults} |`),
   ].join('\n');
 }
