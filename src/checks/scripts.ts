@@ -152,7 +152,8 @@ function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClie
     const form = `client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&grant_type=client_credentials&scope=${encodeURIComponent(w.exchange.scope)}`;
     const post = client === 'curl'
       ? `curl -sS --fail --max-time ${w.exchange.timeout} --data "$ih_form" "$ih_url"`
-      : `timeout ${w.exchange.timeout} wget -q -O - --post-data "$ih_form" "$ih_url"`;
+      // As ih_get: name the cause when timeout stops wget (it says nothing), so it counts as transient.
+      : `{ timeout ${w.exchange.timeout} wget -q -O - --post-data "$ih_form" "$ih_url" || { ih_rc=$?; case $ih_rc in 124|143) echo "no answer within ${w.exchange.timeout} s (wget stopped by timeout)" ;; esac; exit "$ih_rc"; }; }`;
     out.push(
       'ih_token() {',
       `  ih_url="\${AZURE_AUTHORITY_HOST%/}/\${AZURE_TENANT_ID}/oauth2/v2.0/token"`,
