@@ -25,4 +25,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npm run build --silent
-npx vitest run "$@"
+results=$(mktemp)
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile="$results" "$@" || status=$?
+# One plain closing line that any CI reads: "N passed, N failed".
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results" || true
+rm -f "$results"
+exit "$status"
