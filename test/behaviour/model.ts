@@ -324,25 +324,25 @@ export const AAD_BURSTS: ReadonlyArray<{ at: number }> = [0, 1, 2, 3, 4, 5].map(
 
 export const WI_SCENARIOS = {
   happy: scenario('wi-happy', 'happy path (webhook env, valid token file, AAD ok)', 120, { start: 0, end: 0 }, []),
-  webhookMissing: { ...scenario('wi-webhook-missing', 'pod created while the webhook was down: no AZURE_* env, no token file', 60, { start: 0, end: 60 }, []), webhook: false },
-  tokenLate: scenario('wi-token-late', 'token file missing at start, appears at 20 s', 80, { start: 0, end: 20 }, [
+  webhookMissing: { ...scenario('wi-webhook-missing', 'pod created while the webhook was down: no AZURE_* env, no token file', 40, { start: 0, end: 40 }, []), webhook: false },
+  tokenLate: scenario('wi-token-late', 'token file missing at start, appears at 20 s', 40, { start: 0, end: 20 }, [
     { at: 0, label: 'token file missing', state: {}, tokenFile: 'missing' },
     { at: 20, label: 'token file ok', state: {}, ...fileOk(20 + 3600) },
   ]),
-  tokenExpires: scenario('wi-token-expires', 'kubelet stops refreshing: token file expires at 30 s, refreshed at 100 s', 150, { start: 30, end: 100 }, [
+  tokenExpires: scenario('wi-token-expires', 'kubelet stops refreshing: token file expires at 30 s, refreshed at 100 s', 110, { start: 30, end: 100 }, [
     { at: 0, label: 'token file ok', state: {}, ...fileOk(30) },
     { at: 30, label: 'token file expired', state: {} },
     { at: 100, label: 'token file refreshed', state: {}, ...fileOk(100 + 3600) },
   ]),
-  tokenExpiredStart: scenario('wi-token-expired-start', 'token file expired when the pod starts, refreshed at 40 s', 90, { start: 0, end: 40 }, [
+  tokenExpiredStart: scenario('wi-token-expired-start', 'token file expired when the pod starts, refreshed at 40 s', 60, { start: 0, end: 40 }, [
     { at: 0, label: 'token file expired', state: {}, ...fileOk(-60) },
     { at: 40, label: 'token file refreshed', state: {}, ...fileOk(40 + 3600) },
   ]),
-  ficStart: scenario('wi-fic-start', 'no federated identity credential (AAD 400 AADSTS70021) from the start; created at 40 s', 90, { start: 0, end: 40 }, [
+  ficStart: scenario('wi-fic-start', 'no federated identity credential (AAD 400 AADSTS70021) from the start; created at 40 s', 60, { start: 0, end: 40 }, [
     { at: 0, label: 'AAD 400 AADSTS70021', state: { aad: 400 } },
     { at: 40, label: 'AAD ok', state: { aad: 'ok' } },
   ]),
-  ficRuntime: scenario('wi-fic-runtime', 'federated identity credential removed at 30 s (AAD 400 AADSTS70021), restored at 100 s', 150, { start: 30, end: 100 }, [
+  ficRuntime: scenario('wi-fic-runtime', 'federated identity credential removed at 30 s (AAD 400 AADSTS70021), restored at 100 s', 110, { start: 30, end: 100 }, [
     { at: 30, label: 'AAD 400 AADSTS70021', state: { aad: 400 } },
     { at: 100, label: 'AAD ok', state: { aad: 'ok' } },
   ]),
