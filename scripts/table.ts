@@ -2,16 +2,18 @@
  * `npm run table`: runs every strategy's generated checks through the table scenarios in the
  * behaviour runner (test/behaviour/model.ts) and prints the observed strategy table and the
  * "NMI gone, IMDS answers with the node identity" table as markdown. Writes one timeline
- * picture per strategy (docs/timelines/<strategy>.svg) from an observed run. Exits 1 when the
- * observed table differs from the one in DESIGN.md. Needs root, ip, busybox, dash and curl.
+ * picture per strategy (docs/timelines/<strategy>.svg) from an observed run. Then the workload
+ * identity table (strategies 7-9, with the options of WI_EXPECTED and, for 8 and 9, their
+ * defaults too) and their timelines. Exits 1 when an observed row differs from the expected
+ * one. Needs root, ip, busybox, dash and curl.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { getStrategy } from '../strategies';
 import { requireTools, startBed } from '../test/bed/bed';
 import {
-  EXPECTED, LATE_THEN_DIES, nodeIdentityMarkdown, nodeIdentityVariants, NodeIdentityRow, observeNodeIdentity, observeRow, Row, run,
-  STRATEGY_IDS, StrategyId, tableMarkdown,
+  EXPECTED, LATE_THEN_DIES, nodeIdentityMarkdown, nodeIdentityVariants, NodeIdentityRow, observeNodeIdentity, observeRow, observeWiRow, Row, run,
+  STRATEGY_IDS, StrategyId, tableMarkdown, WI_DEFAULT_EXPECTED, WI_EXPECTED, WI_LATE_THEN_EXPIRES, WiRow, wiTableMarkdown, WORKLOAD_IDENTITY_STRATEGY_IDS,
 } from '../test/behaviour/model';
 import { timelineSvg } from '../test/behaviour/svg';
 
@@ -20,6 +22,8 @@ async function main(): Promise<void> {
   const bed = await startBed();
   const rows: Partial<Record<StrategyId, Row>> = {};
   const node: NodeIdentityRow[] = [];
+  const wiRows: WiRow[] = [];
+  const wiDiffer: string[] = [];
   const dir = path.join(__dirname, '../docs/timelines');
   try {
     for (const id of STRATEGY_IDS) {
@@ -29,6 +33,17 @@ async function main(): Promise<void> {
       fs.writeFileSync(path.join(dir, `${id}.svg`), timelineSvg(r, `${getStrategy(id).number}. ${id} (defaults)`));
       for (const v of nodeIdentityVariants(id)) node.push(await observeNodeIdentity(bed, id, v));
     }
+    for (const id of WORKLOAD_IDENTITY_STRATEGY_IDS) {
+      for (const e of [WI_EXPECTED[id], WI_DEFAULT_EXPECTED[id]]) {
+        if (!e) continue;
+        const { row } = await observeWiRow(bed, id, e.options);
+        wiRows.push({ strategy: id, variant: e.name, row });
+        if (JSON.stringify(row) !== JSON.stringify(e.row)) wiDiffer.push(`${id} (${e.name})`);
+      }
+      const e = WI_EXPECTED[id];
+      const r = await run(bed, id, WI_LATE_THEN_EXPIRES, { options: e.options });
+      fs.writeFileSync(path.join(dir, `${id}.svg`), timelineSvg(r, `${getStrategy(id).number}. ${id} (${e.name})`));
+    }
   } finally {
     await bed.stop();
   }
@@ -36,7 +51,10 @@ async function main(): Promise<void> {
   console.log(tableMarkdown(rows));
   console.log('\n### NMI gone, IMDS answers with the node identity\n');
   console.log(nodeIdentityMarkdown(node));
+  console.log('\n### Observed workload identity table\n');
+  console.log(wiTableMarkdown(wiRows));
   console.log(`\nTimelines written to ${path.relative(process.cwd(), dir)}/<strategy>.svg`);
+  if (wiDiffer.length) { console.error(`observed workload identity rows differ from the expected ones for: ${wiDiffer.join(', ')}`); process.exitCode = 1; }
   const differ = STRATEGY_IDS.filter((id) => JSON.stringify(rows[id]) !== JSON.stringify(EXPECTED[id]));
   if (differ.length) { console.error(`observed table differs from DESIGN.md for: ${differ.join(', ')}`); process.exitCode = 1; }
 }

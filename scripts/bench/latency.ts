@@ -8,17 +8,24 @@
  * - init strategies: NMI Active -> app started, over 10 phases of the 2 s try interval;
  * - load: requests counted at the mock over 10 minutes of a healthy pod after start-up;
  * - and, observed rather than targeted: IMDS answering 410 (updating) for 70 s.
+ * Workload identity (7-9), a second table: the federated token file expires (kubelet stopped
+ * refreshing it) at 20 phases -> NotReady / restart (8, 9 with defaults); the token file
+ * appears -> app started (7); AAD token requests per pod per minute with exchange on (and off).
  */
 import { getStrategy } from '../../strategies';
 import { requireTools, startBed } from '../../test/bed/bed';
 import {
-  firstStart, measureLatency, median, notReadyAfter, probeSettings, requestsPerMinute, restartAfter, run as runScenario, Scenario, SCENARIOS, STRATEGY_IDS, worst,
+  firstStart, measureLatency, median, notReadyAfter, probeSettings, requestsPerMinute, restartAfter, run as runScenario, Scenario, SCENARIOS, STRATEGY_IDS,
+  WI_SCENARIOS, WORKLOAD_IDENTITY_STRATEGY_IDS, worst,
 } from '../../test/behaviour/model';
 
 const PHASES = 20;
 const fmt = (xs: number[]) => (xs.some((x) => !Number.isFinite(x)) ? 'never' : `${worst(xs).toFixed(1)} s / ${median(xs).toFixed(1)} s`);
 
 /** NMI Active at `at` after being Not Active since the start. */
+/** The token file appears at `at` after being missing since the start. */
+const tokenLateAt = (at: number): Scenario => ({ ...WI_SCENARIOS.tokenLate, id: `wi-token-late-${at}`, duration: at + 20, fault: { start: 0, end: at }, steps: [WI_SCENARIOS.tokenLate.steps[0], { ...WI_SCENARIOS.tokenLate.steps[1], at }] });
+
 const lateAt = (at: number): Scenario => ({ ...SCENARIOS.nmiLate, id: `nmi-late-${at}`, fault: { start: 0, end: at }, steps: [SCENARIOS.nmiLate.steps[0], { ...SCENARIOS.nmiLate.steps[1], at }] });
 
 export async function run(): Promise<void> {
@@ -31,6 +38,10 @@ export async function run(): Promise<void> {
   ];
   const verdicts: string[] = [];
   const transient: string[] = [];
+  const wiLines = [
+    '| # | strategy | token file expiry -> NotReady (worst / median) | token file expiry -> restart (worst / median) | token file appears -> app started (worst / median) | AAD req/pod/min, exchange on | AAD req/pod/min, exchange off | settings (exchange on) |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   try {
     for (const id of STRATEGY_IDS) {
       const s = getStrategy(id);
@@ -64,10 +75,38 @@ export async function run(): Promise<void> {
       if (s.checks === 'identity') verdicts.push(`${id}: ${tokens.toFixed(1)} token requests per pod per minute (target <= 6: ${tokens <= 6 ? 'met' : 'NOT met'})`);
       lines.push(`| ${s.number} | ${id} | ${nr} | ${rs} | ${start} | ${tokens.toFixed(1)} | ${nmi.toFixed(1)} | ${probeSettings(id)} |`);
     }
+    for (const id of WORKLOAD_IDENTITY_STRATEGY_IDS) {
+      const s = getStrategy(id);
+      let nr = 'n/a (no runtime check)';
+      let rs = nr;
+      let start = 'n/a (no init container)';
+      if (s.placement !== 'init') {
+        const l = await measureLatency(bed, id, PHASES);
+        nr = fmt(l.notReady);
+        rs = fmt(l.restart);
+        verdicts.push(`${id} (defaults): token file expiry -> NotReady worst ${worst(l.notReady)} s (target <= 12 s: ${worst(l.notReady) <= 12 ? 'met' : 'NOT met'}), restart worst ${worst(l.restart)} s (target <= 45 s: ${worst(l.restart) <= 45 ? 'met' : 'NOT met'})`);
+      } else {
+        const d: number[] = [];
+        for (let i = 0; i < 10; i++) {
+          const at = 20 + i * 0.2;
+          const r = await runScenario(bed, id, tokenLateAt(at));
+          d.push(+((firstStart(r) ?? Infinity) - at).toFixed(2));
+        }
+        start = fmt(d);
+        verdicts.push(`${id}: app started at worst ${worst(d)} s after the token file appeared (target <= 5 s: ${worst(d) <= 5 ? 'met' : 'NOT met'})`);
+      }
+      const happy = (options: object) => runScenario(bed, id, { ...WI_SCENARIOS.happy, duration: 630 }, { options });
+      const on = s.placement === 'init' ? 'at start only' : requestsPerMinute(await happy({ exchange: true }), 'aad', 30).toFixed(1);
+      const off = s.placement === 'init' ? 'n/a' : requestsPerMinute(await happy({}), 'aad', 30).toFixed(1);
+      if (s.placement !== 'init') verdicts.push(`${id} (exchange on): ${on} AAD token requests per pod per minute`);
+      wiLines.push(`| ${s.number} | ${id} | ${nr} | ${rs} | ${start} | ${on} | ${off} | ${probeSettings(id, s.placement === 'init' ? {} : { exchange: true })} |`);
+    }
   } finally {
     await bed.stop();
   }
   console.log(lines.join('\n'));
+  console.log('\nAzure AD Workload Identity (token file expiry at 20 phases; defaults unless said):\n');
+  console.log(wiLines.join('\n'));
   console.log('');
   for (const v of verdicts) console.log(`- ${v}`);
   console.log('\nIMDS updating (410) for 70 s, not a target, observed:');

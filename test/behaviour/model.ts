@@ -256,8 +256,8 @@ export function median(xs: number[]): number {
 }
 
 /** The probe settings a strategy's defaults produce (for the figures' "settings used"). */
-export function probeSettings(strategy: StrategyId): string {
-  const c = podSpecFor(strategy).containers[0];
+export function probeSettings(strategy: AnyStrategyId, options: object = {}): string {
+  const c = podSpecFor(strategy, options).containers[0];
   const parts = (['startup', 'readiness', 'liveness'] as const).flatMap((n) => {
     const p = c[`${n}Probe`];
     if (!p) return [];

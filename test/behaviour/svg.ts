@@ -1,7 +1,7 @@
 /**
- * A timeline picture of one observed run (docs/timelines/<strategy>.svg): the mock's state,
- * every probe result, Ready/NotReady, restarts and the requests the mock counted, on the
- * runner's virtual clock. Plain SVG text, no dependencies.
+ * A timeline picture of one observed run (docs/timelines/<strategy>.svg): the mock's state (for
+ * workload identity: the token file and AAD), every probe result, Ready/NotReady, restarts and
+ * the requests the mock counted, on the runner's virtual clock. Plain SVG text, no dependencies.
  */
 import { getStrategy } from '../../strategies';
 import type { TimelineEvent } from '../bed/runner';
@@ -17,7 +17,9 @@ export function timelineSvg(r: Run, title: string): string {
   const dur = r.result.duration;
   const x = (t: number) => LEFT + (t / dur) * (W - LEFT - RIGHT);
   const tl = r.result.timeline;
-  const rows = ['NMI / IMDS', 'init container', 'startup probe', 'readiness probe', 'liveness probe', 'pod Ready', 'token requests', 'NMI requests'];
+  const wi = getStrategy(r.strategy).checks === 'workload-identity';
+  const STATE = wi ? 'token file / AAD' : 'NMI / IMDS';
+  const rows = [STATE, 'init container', 'startup probe', 'readiness probe', 'liveness probe', 'pod Ready', ...(wi ? ['AAD requests'] : ['token requests', 'NMI requests'])];
   const top = 48;
   const y = (name: string) => top + rows.indexOf(name) * ROW;
   const H = top + rows.length * ROW + 56;
@@ -35,11 +37,11 @@ export function timelineSvg(r: Run, title: string): string {
   rows.forEach((name) => push(`<text x="10" y="${y(name) + 15}">${name}</text><line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(name) + ROW - 2}" y2="${y(name) + ROW - 2}" stroke="#eee"/>`));
   // Mock state bands: one per step until the next.
   const steps = [...r.scenario.steps];
-  const okState = (label: string) => /Active$|back|ok$/.test(label) && !/Not Active/.test(label);
+  const okState = (label: string) => /Active$|back|\bok\b|refreshed/.test(label) && !/Not Active/.test(label);
   steps.forEach((s, i) => {
     const end = steps[i + 1]?.at ?? dur;
-    push(`<rect x="${x(s.at)}" y="${y('NMI / IMDS') + 3}" width="${Math.max(1, x(end) - x(s.at))}" height="${ROW - 8}" fill="${okState(s.label) ? '#cfe8cf' : '#f4c7c3'}"/>`);
-    push(`<text x="${x(s.at) + 3}" y="${y('NMI / IMDS') + 15}">${esc(s.label)}</text>`);
+    push(`<rect x="${x(s.at)}" y="${y(STATE) + 3}" width="${Math.max(1, x(end) - x(s.at))}" height="${ROW - 8}" fill="${okState(s.label) ? '#cfe8cf' : '#f4c7c3'}"/>`);
+    push(`<text x="${x(s.at) + 3}" y="${y(STATE) + 15}">${esc(s.label)}</text>`);
   });
   // Init container: running from 0 until its exit.
   const inits = tl.filter((e): e is Extract<TimelineEvent, { type: 'init' }> => e.type === 'init');
@@ -52,7 +54,7 @@ export function timelineSvg(r: Run, title: string): string {
     if (e.type === 'probe') {
       push(`<circle cx="${x(e.t)}" cy="${y(`${e.probe} probe`) + 12}" r="3.5" fill="${e.ok ? '#2ca02c' : '#d62728'}"><title>${e.t}s ${e.ok ? 'ok' : esc(e.output)}</title></circle>`);
     } else if (e.type === 'request') {
-      const row = e.kind === 'token' ? 'token requests' : 'NMI requests';
+      const row = e.kind === 'token' ? 'token requests' : e.kind === 'aad' ? 'AAD requests' : 'NMI requests';
       push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${y(row) + 5}" y2="${y(row) + 19}" stroke="#555"/>`);
     } else if (e.type === 'restart') {
       push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${top}" y2="${H - 46}" stroke="#d62728" stroke-dasharray="4 3"/>`);
