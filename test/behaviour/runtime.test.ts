@@ -50,7 +50,9 @@ describe('runtime behaviour with default settings', () => {
       const why = r.result.timeline.filter((e) => e.type !== 'probe' || !e.ok).map((e) => `${e.t} ${e.type} ${'probe' in e ? e.probe : ''} ${'output' in e ? e.output.slice(0, 80) : ''}`).join('\n');
       expect(restarts(r), why).toBe(0);
       // At least one burst met a token request (else the run proves nothing for identity checks).
-      const hit = BURSTS.filter((b) => failedProbesIn(r, b.at, b.at + 30) > 0).length;
+      // Counted at the mock (a request inside the burst got its 429/500): the failed probes that
+      // follow depend on where the probe grid falls, which shifts with the machine's load.
+      const hit = BURSTS.filter((b) => r.result.timeline.some((e) => e.type === 'request' && e.kind === 'token' && e.t >= b.at && e.t < b.at + 5)).length;
       if (identityIds.includes(id) && getStrategy(id).placement !== 'init') expect(hit, why).toBeGreaterThan(0);
       expect(readyAt(r, SCENARIOS.burst.duration - 1)).toBe(true);
     });
