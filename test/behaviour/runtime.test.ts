@@ -46,15 +46,24 @@ describe('runtime behaviour with default settings', () => {
 
   for (const id of STRATEGY_IDS) {
     it(`${id}: single 5 s bursts of 429 and of 500 restart nothing`, async () => {
-      const r = await run(bed, id, SCENARIOS.burst);
-      const why = r.result.timeline.filter((e) => e.type !== 'probe' || !e.ok).map((e) => `${e.t} ${e.type} ${'probe' in e ? e.probe : ''} ${'output' in e ? e.output.slice(0, 80) : ''}`).join('\n');
-      expect(restarts(r), why).toBe(0);
-      // At least one burst met a token request (else the run proves nothing for identity checks).
-      // Counted at the mock (a request inside the burst got its 429/500): the failed probes that
-      // follow depend on where the probe grid falls, which shifts with the machine's load.
-      const hit = BURSTS.filter((b) => r.result.timeline.some((e) => e.type === 'request' && e.kind === 'token' && e.t >= b.at && e.t < b.at + 5)).length;
-      if (identityIds.includes(id) && getStrategy(id).placement !== 'init') expect(hit, why).toBeGreaterThan(0);
-      expect(readyAt(r, SCENARIOS.burst.duration - 1)).toBe(true);
+      const seen = identityIds.includes(id) && getStrategy(id).placement !== 'init';
+      // The bursts must meet a token request (else the run proves nothing for identity checks),
+      // counted at the mock. The token cycle is 20 or 24 s depending on where the request falls
+      // on the 4 s probe grid, which drifts with the machine's load, so a run whose bursts all
+      // fell between requests is run again with the bursts 2 s later (at most 3 runs; every run
+      // must restart nothing).
+      let hit = 0;
+      for (let attempt = 0; attempt < 3 && (attempt === 0 || (seen && hit === 0)); attempt++) {
+        const shift = 2 * attempt;
+        const sc = { ...SCENARIOS.burst, steps: SCENARIOS.burst.steps.map((st) => ({ ...st, at: st.at + shift })) };
+        const r = await run(bed, id, sc);
+        const why = r.result.timeline.filter((e) => e.type !== 'probe' || !e.ok).map((e) => `${e.t} ${e.type} ${'probe' in e ? e.probe : ''}${'kind' in e ? e.kind : ''} ${'output' in e ? e.output.slice(0, 80) : ''}`).join('\n');
+        expect(restarts(r), why).toBe(0);
+        expect(readyAt(r, SCENARIOS.burst.duration - 1)).toBe(true);
+        hit = BURSTS.filter((bu) => r.result.timeline.some((e) => e.type === 'request' && e.kind === 'token' && e.t >= bu.at + shift && e.t < bu.at + shift + 5)).length;
+        if (seen && hit > 0) expect(failedProbesIn(r, BURSTS[0].at + shift, SCENARIOS.burst.duration), why).toBeGreaterThan(0);
+      }
+      if (seen) expect(hit, `no burst met a token request in 3 runs`).toBeGreaterThan(0);
     });
   }
 

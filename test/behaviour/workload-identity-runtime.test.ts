@@ -95,15 +95,22 @@ describe('workload identity runtime behaviour', () => {
     });
 
     it(`${id} (exchange): single 5 s bursts of AAD 503 restart nothing`, async () => {
-      const r = await run(bed, id, WI_SCENARIOS.aadBurst, { options: { exchange: true } });
-      const log = r.result.timeline.filter((e) => e.type !== 'request' && (e.type !== 'probe' || !e.ok))
-        .map((e: TimelineEvent) => `${e.t} ${e.type} ${'output' in e ? e.output.slice(0, 120) : ''}`).join('\n');
-      expect(restarts(r), log).toBe(0);
-      // At least one burst met an exchange (else the run proves nothing).
-      const met = AAD_BURSTS.filter((b) => r.result.timeline.some((e) => e.type === 'request' && e.kind === 'aad' && e.t >= b.at && e.t < b.at + 5)).length;
-      expect(met, log).toBeGreaterThan(0);
-      if (getStrategy(id).placement === 'probes') expect(AAD_BURSTS.some((b) => failedProbesIn(r, b.at, b.at + 30) > 0), log).toBe(true);
-      expect(readyAt(r, WI_SCENARIOS.aadBurst.duration - 1)).toBe(true);
+      // At least one burst must meet an exchange (else the run proves nothing), counted at the
+      // mock; as in runtime.test.ts, a run whose bursts all fell between exchanges (the cycle
+      // drifts with the machine's load) is run again 2 s later, at most 3 runs, none restarting.
+      let met = 0;
+      for (let attempt = 0; attempt < 3 && met === 0; attempt++) {
+        const shift = 2 * attempt;
+        const sc = { ...WI_SCENARIOS.aadBurst, steps: WI_SCENARIOS.aadBurst.steps.map((st) => ({ ...st, at: st.at + shift })) };
+        const r = await run(bed, id, sc, { options: { exchange: true } });
+        const log = r.result.timeline.filter((e) => e.type !== 'request' && (e.type !== 'probe' || !e.ok))
+          .map((e: TimelineEvent) => `${e.t} ${e.type} ${'output' in e ? e.output.slice(0, 120) : ''}`).join('\n');
+        expect(restarts(r), log).toBe(0);
+        expect(readyAt(r, WI_SCENARIOS.aadBurst.duration - 1)).toBe(true);
+        met = AAD_BURSTS.filter((b) => r.result.timeline.some((e) => e.type === 'request' && e.kind === 'aad' && e.t >= b.at + shift && e.t < b.at + shift + 5)).length;
+        if (met > 0 && getStrategy(id).placement === 'probes') expect(failedProbesIn(r, AAD_BURSTS[0].at + shift, WI_SCENARIOS.aadBurst.duration), log).toBeGreaterThan(0);
+      }
+      expect(met, 'no burst met an exchange in 3 runs').toBeGreaterThan(0);
     });
   }
 
