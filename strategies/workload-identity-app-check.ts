@@ -7,7 +7,7 @@ export interface WorkloadIdentityAppHealthCheckOptions extends Omit<CommonOption
 export const workloadIdentityAppCheck: Strategy<WorkloadIdentityAppHealthCheckOptions> = {
   id: 'workload-identity-app-check', number: 9, checks: 'workload-identity', placement: 'app',
   summary: "the app's health endpoint checks the workload identity env and token file (exchange optional); httpGet probes point at it",
-  claims: { startGated: 'yes', runtime: 'yes', otherFaults: 'yes' },
+  claims: { startGated: 'yes', runtime: 'yes', otherFaults: 'with exchange' },
   tradeOffs: [
     'one health endpoint for all dependencies, no shell or HTTP client in the image',
     'needs the app to use the runtime module (or equivalent code)',

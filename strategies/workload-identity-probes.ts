@@ -7,7 +7,7 @@ export interface WorkloadIdentityProbesOptions extends Omit<CommonOptions, 'nmiP
 export const workloadIdentityProbes: Strategy<WorkloadIdentityProbesOptions> = {
   id: 'workload-identity-probes', number: 8, checks: 'workload-identity', placement: 'probes',
   summary: 'exec probes check the workload identity env and token file (and optionally a cached exchange)',
-  claims: { startGated: 'yes', runtime: 'yes', otherFaults: 'yes' },
+  claims: { startGated: 'yes', runtime: 'yes', otherFaults: 'with exchange' },
   tradeOffs: [
     'sees an expired or unreadable token file and a proxy sidecar that is not ready',
     'with exchange: a missing federated credential too, but readiness then depends on AAD being reachable',

@@ -151,7 +151,7 @@ function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClie
   if (w.exchange) {
     const form = `client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&grant_type=client_credentials&scope=${encodeURIComponent(w.exchange.scope)}`;
     const post = client === 'curl'
-      ? `curl -sS --fail --max-time ${w.exchange.timeout} --data "$ih_form" "$ih_url"`
+      ? `curl -sS --fail-with-body --max-time ${w.exchange.timeout} --data "$ih_form" "$ih_url"`
       // As ih_get: name the cause when timeout stops wget (it says nothing), so it counts as transient.
       : `{ timeout ${w.exchange.timeout} wget -q -O - --post-data "$ih_form" "$ih_url" || { ih_rc=$?; case $ih_rc in 124|143) echo "no answer within ${w.exchange.timeout} s (wget stopped by timeout)" ;; esac; exit "$ih_rc"; }; }`;
     out.push(
@@ -159,7 +159,8 @@ function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClie
       `  ih_url="\${AZURE_AUTHORITY_HOST%/}/\${AZURE_TENANT_ID}/oauth2/v2.0/token"`,
       // JWTs and GUIDs are URL-safe; the constant part was encoded when the script was built.
       `  ih_form="client_id=\${AZURE_CLIENT_ID}&client_assertion=\${ih_jwt}&"${sq(form)}`,
-      `  ih_out=$(${post} 2>&1) || { echo "identity-health: token exchange at $ih_url failed (federated identity credential missing or wrong subject/issuer?): $ih_out"; ih_transient "$ih_out"; return; }`,
+      // A transient answer (429, 5xx, no answer) is not a credential problem: only a refusal gets the hint.
+      `  ih_out=$(${post} 2>&1) || { ih_t=0; ih_transient "$ih_out" || ih_t=$?; if [ "$ih_t" = 2 ]; then echo "identity-health: token exchange at $ih_url failed (transient): $ih_out"; else echo "identity-health: token exchange at $ih_url refused (federated identity credential missing, or its issuer/subject/audience wrong?): $ih_out"; fi; return "$ih_t"; }`,
       `  case $ih_out in *'"access_token":"'?*) ;; *) echo 'identity-health: token exchange answered without an access_token'; return 1 ;; esac`,
       '}',
     );

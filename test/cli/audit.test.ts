@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { run } from './helpers';
 
 function deployment(name: string, container: string, init = ''): string {
@@ -66,8 +66,12 @@ ${HOST_IP}        readinessProbe:
 `),
 };
 
+const made: string[] = [];
+afterAll(() => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
+
 function dir(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-audit-'));
+  made.push(d);
   for (const [n, t] of Object.entries(CASES)) fs.writeFileSync(path.join(d, `${n}.yaml`), t);
   return d;
 }

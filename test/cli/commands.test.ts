@@ -9,7 +9,7 @@ describe('list', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^#\s+STRATEGY\s+IDENTITY\s+START GATED\s+RUNTIME\s+OTHER FAULTS\s+WHAT IT DOES$/m);
     expect(r.stdout).toMatch(/^4\s+identity-init\s+pod\s+yes\s+no\s+at start only\s+/m);
-    expect(r.stdout).toMatch(/^8\s+workload-identity-probes\s+workload\s+yes\s+yes\s+yes\s+/m);
+    expect(r.stdout).toMatch(/^8\s+workload-identity-probes\s+workload\s+yes\s+yes\s+with exchange\s+/m);
     const json = JSON.parse(run(['list', '--output', 'json']).stdout);
     expect(json.map((s: any) => s.id)).toEqual(['nmi-init', 'nmi-probes', 'nmi-app-check', 'identity-init', 'identity-probes', 'identity-app-check',
       'workload-identity-init', 'workload-identity-probes', 'workload-identity-app-check']);
