@@ -27,13 +27,9 @@ export function builder(y: Argv): Argv<Args> {
 
 const saKey = (ns: unknown, name: unknown) => `${ns ?? ''}/${name}`;
 
-function podSpecOf(v: any): { serviceAccountName?: string } | undefined {
-  return v.kind === 'Pod' ? v.spec : v.kind === 'CronJob' ? v.spec?.jobTemplate?.spec?.template?.spec : v.spec?.template?.spec;
-}
-
 export async function handler(a: Args): Promise<void> {
   const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
-  const { isWorkload } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
+  const { isWorkload, podTemplateOf } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
   const io = require('../yaml-io') as typeof import('../yaml-io');
 
   const id = strategyId(a.strategy);
@@ -53,7 +49,7 @@ export async function handler(a: Args): Promise<void> {
   const annotateSa = Object.keys(plan.serviceAccountAnnotations).length > 0;
   const usedSa = new Set<string>();
   if (annotateSa && hasFilters(a)) {
-    for (const p of parsedAll) for (const v of p.values) if (isWorkload(v) && selected(v)) usedSa.add(saKey(v.metadata?.namespace, podSpecOf(v)?.serviceAccountName ?? 'default'));
+    for (const p of parsedAll) for (const v of p.values) if (isWorkload(v) && selected(v)) usedSa.add(saKey(v.metadata?.namespace, podTemplateOf(v)?.spec.serviceAccountName ?? 'default'));
   }
   const isTargetSa = (v: any) => annotateSa && v?.kind === 'ServiceAccount' && (!hasFilters(a) || usedSa.has(saKey(v.metadata?.namespace, v.metadata?.name)));
   let accounts = 0;
