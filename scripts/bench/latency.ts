@@ -22,11 +22,34 @@ import {
 const PHASES = 20;
 const fmt = (xs: number[]) => (xs.some((x) => !Number.isFinite(x)) ? 'never' : `${worst(xs).toFixed(1)} s / ${median(xs).toFixed(1)} s`);
 
-/** NMI Active at `at` after being Not Active since the start. */
 /** The token file appears at `at` after being missing since the start. */
 const tokenLateAt = (at: number): Scenario => ({ ...WI_SCENARIOS.tokenLate, id: `wi-token-late-${at}`, duration: at + 20, fault: { start: 0, end: at }, steps: [WI_SCENARIOS.tokenLate.steps[0], { ...WI_SCENARIOS.tokenLate.steps[1], at }] });
 
+/** NMI Active at `at` after being Not Active since the start. */
 const lateAt = (at: number): Scenario => ({ ...SCENARIOS.nmiLate, id: `nmi-late-${at}`, fault: { start: 0, end: at }, steps: [SCENARIOS.nmiLate.steps[0], { ...SCENARIOS.nmiLate.steps[1], at }] });
+
+type Bed = Awaited<ReturnType<typeof startBed>>;
+
+/**
+ * The latency cells of one strategy: fault -> NotReady / restart for runtime strategies, or
+ * readiness of the identity -> app started (10 phases of the 2 s try interval) for init ones.
+ */
+async function latencyCells(bed: Bed, id: Parameters<typeof measureLatency>[1], fault: string, ready: string, lateScenario: (at: number) => Scenario, verdicts: string[]) {
+  const none = 'n/a (no runtime check)';
+  if (getStrategy(id).placement !== 'init') {
+    const l = await measureLatency(bed, id, PHASES);
+    verdicts.push(`${id}: ${fault} -> NotReady worst ${worst(l.notReady)} s (target <= 12 s: ${worst(l.notReady) <= 12 ? 'met' : 'NOT met'}), restart worst ${worst(l.restart)} s (target <= 45 s: ${worst(l.restart) <= 45 ? 'met' : 'NOT met'})`);
+    return { nr: fmt(l.notReady), rs: fmt(l.restart), start: 'n/a (no init container)' };
+  }
+  const d: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const at = 20 + i * 0.2;
+    const r = await runScenario(bed, id, lateScenario(at));
+    d.push(+((firstStart(r) ?? Infinity) - at).toFixed(2));
+  }
+  verdicts.push(`${id}: app started at worst ${worst(d)} s after ${ready} (target <= 5 s: ${worst(d) <= 5 ? 'met' : 'NOT met'})`);
+  return { nr: none, rs: none, start: fmt(d) };
+}
 
 export async function run(): Promise<void> {
   requireTools(['busybox', 'dash', 'curl', 'ip', 'unshare']);
@@ -45,24 +68,7 @@ export async function run(): Promise<void> {
   try {
     for (const id of STRATEGY_IDS) {
       const s = getStrategy(id);
-      let nr = 'n/a (no runtime check)';
-      let rs = nr;
-      let start = 'n/a (no init container)';
-      if (s.placement !== 'init') {
-        const l = await measureLatency(bed, id, PHASES);
-        nr = fmt(l.notReady);
-        rs = fmt(l.restart);
-        verdicts.push(`${id}: NotReady worst ${worst(l.notReady)} s (target <= 12 s: ${worst(l.notReady) <= 12 ? 'met' : 'NOT met'}), restart worst ${worst(l.restart)} s (target <= 45 s: ${worst(l.restart) <= 45 ? 'met' : 'NOT met'})`);
-      } else {
-        const d: number[] = [];
-        for (let i = 0; i < 10; i++) {
-          const at = 20 + i * 0.2;
-          const r = await runScenario(bed, id, lateAt(at));
-          d.push(+((firstStart(r) ?? Infinity) - at).toFixed(2));
-        }
-        start = fmt(d);
-        verdicts.push(`${id}: app started at worst ${worst(d)} s after NMI Active (target <= 5 s: ${worst(d) <= 5 ? 'met' : 'NOT met'})`);
-      }
+      const { nr, rs, start } = await latencyCells(bed, id, 'NMI loss', 'NMI Active', lateAt, verdicts);
       if (s.checks === 'identity' && s.placement !== 'init') {
         const r = await runScenario(bed, id, SCENARIOS.imds410);
         const nr410 = notReadyAfter(r, 30);
@@ -77,24 +83,7 @@ export async function run(): Promise<void> {
     }
     for (const id of WORKLOAD_IDENTITY_STRATEGY_IDS) {
       const s = getStrategy(id);
-      let nr = 'n/a (no runtime check)';
-      let rs = nr;
-      let start = 'n/a (no init container)';
-      if (s.placement !== 'init') {
-        const l = await measureLatency(bed, id, PHASES);
-        nr = fmt(l.notReady);
-        rs = fmt(l.restart);
-        verdicts.push(`${id} (defaults): token file expiry -> NotReady worst ${worst(l.notReady)} s (target <= 12 s: ${worst(l.notReady) <= 12 ? 'met' : 'NOT met'}), restart worst ${worst(l.restart)} s (target <= 45 s: ${worst(l.restart) <= 45 ? 'met' : 'NOT met'})`);
-      } else {
-        const d: number[] = [];
-        for (let i = 0; i < 10; i++) {
-          const at = 20 + i * 0.2;
-          const r = await runScenario(bed, id, tokenLateAt(at));
-          d.push(+((firstStart(r) ?? Infinity) - at).toFixed(2));
-        }
-        start = fmt(d);
-        verdicts.push(`${id}: app started at worst ${worst(d)} s after the token file appeared (target <= 5 s: ${worst(d) <= 5 ? 'met' : 'NOT met'})`);
-      }
+      const { nr, rs, start } = await latencyCells(bed, id, 'token file expiry (defaults)', 'the token file appeared', tokenLateAt, verdicts);
       const happy = (options: object) => runScenario(bed, id, { ...WI_SCENARIOS.happy, duration: 630 }, { options });
       const on = s.placement === 'init' ? 'at start only' : requestsPerMinute(await happy({ exchange: true }), 'aad', 30).toFixed(1);
       const off = s.placement === 'init' ? 'n/a' : requestsPerMinute(await happy({}), 'aad', 30).toFixed(1);
