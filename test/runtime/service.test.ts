@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Mock, MockState, startMock } from '../bed/bed';
-import { mockEnv, Service, sleep, startService } from './service';
+import { driveHealthyProbes, mockEnv, Service, sleep, startService } from './service';
 
 const CLIENT_ID = '11111111-1111-1111-1111-111111111111';
 const HEALTHY: MockState = { nmi: 'active', token: 'ok', identity: { appid: CLIENT_ID, oid: '22222222-2222-2222-2222-222222222222' } };
@@ -123,14 +123,7 @@ describe('example service, identity check (strategy 6)', () => {
 
   it('the token cache bounds token requests (counted at the mock), NMI is asked every time', async () => {
     const s = await service({ IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS: '2' });
-    const t0 = Date.now();
-    let probes = 0;
-    while (Date.now() - t0 < 5000) { // kubelet-like traffic, much faster: both probes, concurrently
-      const [a, b] = await Promise.all([s.get('/readyz'), s.get('/livez')]);
-      expect([a.status, b.status]).toEqual([200, 200]);
-      probes += 2;
-      await sleep(50);
-    }
+    const probes = await driveHealthyProbes(s, 5000);
     const log = await mock.requests();
     const tokens = log.filter((r) => r.kind === 'token').length;
     expect(probes).toBeGreaterThan(40);

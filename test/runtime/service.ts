@@ -70,3 +70,19 @@ export async function startService(env: Record<string, string>): Promise<Service
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Kubelet-like probe traffic, much faster: readiness and liveness concurrently every 50 ms for
+ * `ms`; every answer must be 200. Returns how many probe requests were made.
+ */
+export async function driveHealthyProbes(s: Service, ms: number): Promise<number> {
+  const t0 = Date.now();
+  let probes = 0;
+  while (Date.now() - t0 < ms) {
+    const [a, b] = await Promise.all([s.get('/readyz'), s.get('/livez')]);
+    if (a.status !== 200 || b.status !== 200) throw new Error(`probe answered ${a.status}/${b.status}: ${JSON.stringify([a.body, b.body])}`);
+    probes += 2;
+    await sleep(50);
+  }
+  return probes;
+}

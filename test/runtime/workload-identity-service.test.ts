@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
 import { Aad, CLIENT_ID, federatedToken, selfSignedCert, startAad, startConnectProxy, tokenDir, webhookEnv } from './aad';
-import { Service, sleep, startService } from './service';
+import { driveHealthyProbes, Service, sleep, startService } from './service';
 
 let aad: Aad;
 let files: ReturnType<typeof tokenDir>;
@@ -141,14 +141,7 @@ describe('example service, workload identity check (strategy 9)', () => {
 
   it('the exchange cache bounds requests to AAD (counted at the stand-in); the file is read every call', async () => {
     const s = await service(podEnv({ IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS: '2' }));
-    const t0 = Date.now();
-    let probes = 0;
-    while (Date.now() - t0 < 5000) { // kubelet-like traffic, much faster: both probes, concurrently
-      const [a, b] = await Promise.all([s.get('/readyz'), s.get('/livez')]);
-      expect([a.status, b.status]).toEqual([200, 200]);
-      probes += 2;
-      await sleep(50);
-    }
+    const probes = await driveHealthyProbes(s, 5000);
     const exchanges = aad.requests().length;
     expect(probes).toBeGreaterThan(40);
     expect(exchanges).toBeGreaterThanOrEqual(2);
