@@ -20,6 +20,14 @@ export interface Parsed { readonly source: Source; readonly docs: YAML.Document.
 
 export const DEFAULT_MAX_MB = 32;
 
+/**
+ * Every YAML we write is written for YAML 1.1 readers too: strings such a reader would take for
+ * something else (2018-02-01 a timestamp, on/yes/y a boolean, 0755 octal) are quoted. kustomize
+ * (kyaml) read our unquoted IMDS api-version `2018-02-01` as a timestamp and wrote
+ * `2018-02-01T00:00:00Z` (kustomize v5.7.1, test/slow/pipelines). Reading stays YAML 1.2.
+ */
+export const WRITE_VERSION = '1.1' as const;
+
 /** `bytes` undefined: a stream cut off at the limit, whose size is unknown. */
 function tooBig(name: string, bytes: number | undefined, maxMb: number): UsageError {
   const size = bytes === undefined ? `more than ${maxMb} MB` : `${(bytes / 2 ** 20).toFixed(1)} MB`;
@@ -140,7 +148,7 @@ class TextEditor {
     const key = `${this.indentSeq}${JSON.stringify(value)}`;
     let out = rendered.get(key);
     if (out === undefined) {
-      out = YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false });
+      out = YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false, version: WRITE_VERSION });
       if (rendered.size < 1000) rendered.set(key, out);
     }
     return out;
@@ -156,7 +164,7 @@ class TextEditor {
     // A scalar or flow collection: replace its text in place, in flow style on one line.
     const r = (node as YAML.Node | null)?.range;
     if (!r || (isObj(after) || Array.isArray(after)) && r[0] === r[1]) throw new Error('no source range');
-    const flow = YAML.stringify(after, { collectionStyle: 'flow', lineWidth: 0, doubleQuotedMinMultiLineLength: Infinity }).replace(/\n$/, '');
+    const flow = YAML.stringify(after, { collectionStyle: 'flow', lineWidth: 0, doubleQuotedMinMultiLineLength: Infinity, version: WRITE_VERSION }).replace(/\n$/, '');
     if (flow.includes('\n')) throw new Error('multi-line flow value');
     this.risky = true;
     this.add(r[0], r[1], flow);
@@ -249,7 +257,7 @@ function renderDocument(p: Parsed, i: number, after: unknown): string {
   const text = p.source.text;
   const c = d.contents as YAML.Node;
   patchNode(d, c, p.values[i], after);
-  const w = new YAML.Document();
+  const w = new YAML.Document(undefined, { version: WRITE_VERSION });
   w.contents = c;
   let out = w.toString({ lineWidth: 0, indentSeq: detectIndentSeq(text, d.range[0], d.range[2]) });
   if (text[c.range![1] - 1] !== '\n') out = out.replace(/\n$/, '');

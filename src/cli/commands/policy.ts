@@ -45,5 +45,6 @@ export async function handler(a: Args): Promise<void> {
     return;
   }
   const YAML = require('yaml') as typeof import('yaml');
-  process.stdout.write(docs.map((d) => YAML.stringify(d, { lineWidth: 0 })).join('---\n'));
+  const { WRITE_VERSION } = require('../yaml-io') as typeof import('../yaml-io');
+  process.stdout.write(docs.map((d) => YAML.stringify(d, { lineWidth: 0, version: WRITE_VERSION })).join('---\n'));
 }
