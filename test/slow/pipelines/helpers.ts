@@ -7,8 +7,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { CORPUS, CORPUS_FILES, docs, isWorkload, ROOT } from '../../cli/helpers';
+import { docs, ROOT } from '../../cli/helpers';
+import { templateOf } from '../../policy/helpers';
 import type { Engine } from '../engines';
+
+export { corpusWorkloads, templateOf, withTemplateLabels } from '../../policy/helpers';
 
 export interface Run { code: number; stdout: string; stderr: string }
 
@@ -24,10 +27,6 @@ export function runEngine(e: Engine | string, args: string[], o: { cwd?: string;
 }
 
 export const tempDir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), `ih-${prefix}-`));
-
-export function templateOf(d: any): any {
-  return d.kind === 'Pod' ? d : d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template : d.spec.template;
-}
 
 const app = (extra: Record<string, unknown> = {}) => ({
   name: 'app', image: 'example.azurecr.io/app:1.0', ports: [{ containerPort: 8080 }],
@@ -53,10 +52,6 @@ export function twoContainerPod(): any {
     spec: { containers: [app(), { name: 'proxy', image: 'example.azurecr.io/proxy:1.0', ports: [{ containerPort: 9090 }] }] } };
 }
 
-export function corpusWorkloads(): any[] {
-  return CORPUS_FILES.flatMap((f) => docs(fs.readFileSync(path.join(CORPUS, f), 'utf8'))).filter(isWorkload);
-}
-
 /** The synthesized examples (dist/<strategy>.k8s.yaml): every document, workloads and ServiceAccounts. */
 export function example(strategy: string): any[] {
   return docs(fs.readFileSync(path.join(ROOT, 'dist', `${strategy}.k8s.yaml`), 'utf8')).filter(Boolean);
@@ -73,13 +68,6 @@ export const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 export function withoutProbes(d: any): any {
   const x = clone(d);
   for (const c of templateOf(x).spec.containers) { delete c.readinessProbe; delete c.livenessProbe; delete c.startupProbe; }
-  return x;
-}
-
-export function withTemplateLabels(d: any, labels: Record<string, string>): any {
-  const x = clone(d);
-  const t = templateOf(x);
-  t.metadata = { ...(t.metadata ?? {}), labels: { ...(t.metadata?.labels ?? {}), ...labels } };
   return x;
 }
 
