@@ -46,11 +46,16 @@ describe('kyverno', () => {
     expect(r.code).toBe(0);
     const [p] = docs(r.stdout);
     expect(validateKyverno(p)).toBe(true);
-    expect(p.spec.rules[0].match.any[0].resources.selector).toEqual({ matchLabels: { 'azure.workload.identity/use': 'true' } });
+    // Label conditions as preconditions, not a match selector (with a selector Kyverno generates no controller rules).
+    expect(p.spec.rules[0].match).toEqual({ any: [{ resources: { kinds: ['Pod'] } }] });
+    expect(p.spec.rules[0].preconditions).toEqual({ all: [{ key: `{{ request.object.metadata.labels."azure.workload.identity/use" || '' }}`, operator: 'Equals', value: 'true' }] });
     expect(p.metadata.annotations['pod-policies.kyverno.io/autogen-controllers']).toBe('Deployment,StatefulSet,DaemonSet,ReplicaSet,Job,CronJob');
     expect(p.spec.rules[0].mutate.patchStrategicMerge.spec.containers[0]['(name)']).toBe('*');
     const s = docs(run(['policy', '--engine', 'kyverno', '-s', 'nmi-init', '--selector', 'team=payments,!legacy']).stdout)[0];
-    expect(s.spec.rules[0].match.any[0].resources.selector).toEqual({ matchLabels: { team: 'payments' }, matchExpressions: [{ key: 'legacy', operator: 'DoesNotExist' }] });
+    expect(s.spec.rules[0].preconditions.all).toEqual([
+      { key: `{{ request.object.metadata.labels."team" || '' }}`, operator: 'Equals', value: 'payments' },
+      { key: '{{ keys(request.object.metadata.labels || `{}`) }}', operator: 'AllNotIn', value: ['legacy'] },
+    ]);
     const bad = run(['policy', '--engine', 'kyverno', '-s', 'nmi-app-check']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/give --port/);

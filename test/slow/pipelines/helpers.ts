@@ -59,8 +59,10 @@ export function example(strategy: string): any[] {
 
 /** The options main.ts synthesizes each example with, as CLI flags (so policy/apply get the same plan). */
 export function exampleFlags(strategy: string): string[] {
-  if (strategy.startsWith('workload-identity')) return ['--client-id', '00000000-0000-0000-0000-000000000000'];
-  return ['--pod-identity-binding', 'orders-identity', ...(strategy.startsWith('identity') ? ['--resource', 'https://vault.azure.net'] : [])];
+  // App checks: the port the example's container has first (a Kyverno patch cannot read it: policy needs --port).
+  const port = strategy.endsWith('app-check') ? ['--port', '8080'] : [];
+  if (strategy.startsWith('workload-identity')) return ['--client-id', '00000000-0000-0000-0000-000000000000', ...port];
+  return ['--pod-identity-binding', 'orders-identity', ...(strategy.startsWith('identity') ? ['--resource', 'https://vault.azure.net'] : []), ...port];
 }
 
 export const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
@@ -71,6 +73,7 @@ export function withoutProbes(d: any): any {
   return x;
 }
 
-export const yamlStream = (ds: any[]) => ds.map((d) => YAML.stringify(d, { lineWidth: 0 })).join('---\n');
+/** Written for YAML 1.1 readers too (Kyverno reads `legacy: yes` as a boolean), as the CLI writes. */
+export const yamlStream = (ds: any[]) => ds.map((d) => YAML.stringify(d, { lineWidth: 0, version: '1.1' })).join('---\n');
 
 export const key = (d: any) => `${d.kind}/${d.metadata?.namespace ?? ''}/${d.metadata?.name}`;
