@@ -2,6 +2,8 @@
 # The pipeline engines for test/slow/pipelines: the Kyverno CLI, standalone kustomize, Helm 3 and
 # Helm 4, built once from their Go modules into the engines cache (scripts/engines/lib.sh); a second
 # run reuses them. Pinned versions: bump them here (docs/pipelines.md names the versions last run).
+# Each build prints its wall and CPU time; the first run here needed about 20 min of CPU in all,
+# Kyverno most of it (README, `npm run test:slow`).
 set -euo pipefail
 . "$(dirname "$0")/../engines/lib.sh"
 
@@ -9,7 +11,8 @@ set -euo pipefail
 # that a module requiring Kyverno does not inherit (replace directives apply only in the main
 # module), so it is copied here from github.com/kyverno/kyverno@v1.19.1/go.mod:
 #   replace k8s.io/pod-security-admission => github.com/kyverno/pod-security-admission v0.0.0-20251031094455-46f20778634f
-# Without it the build takes upstream's pod-security-admission, whose API Kyverno's fork extends.
+# Without it the build would take upstream's k8s.io/pod-security-admission v0.36.2, not the fork
+# Kyverno v1.19.1 is released with.
 # Its version string comes from -ldflags, as Kyverno's Makefile sets it (pkg/version.BuildVersion);
 # built as a dependency, the binary would otherwise report "(devel)".
 KYVERNO_VERSION=v1.19.1
