@@ -1,11 +1,11 @@
-/** Pipelines: `apply -` as a Helm post-renderer, and `krm` as a KRM function (piped, and through kustomize where possible). */
+/** Pipelines: `apply -` as a Helm post-renderer, and `krm` as a KRM function, piped (kustomize and Helm themselves run in test/slow/pipelines). */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import * as YAML from 'yaml';
-import { CLI, CORPUS, docs, isWorkload, run, tempCorpus } from './helpers';
+import { CLI, CORPUS, docs, isWorkload, run } from './helpers';
 
 /** What Helm hands a post-renderer: every rendered template, each after `---` and a `# Source:` comment. */
 function helmStream(): string {
