@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as YAML from 'yaml';
 import { CLI, CORPUS, CORPUS_FILES, docs, isWorkload, run } from '../../cli/helpers';
 import { engine, type Engine } from '../engines';
-import { key, runEngine, tempDir, templateOf, yamlStream } from './helpers';
+import { byKey, key, runEngine, tempDir, templateOf, yamlStream } from './helpers';
 
 const CLIENT_ID = '6e1e2d3c-0000-4000-8000-00000000abcd';
 /** The flags of the documented wrapper script. */
@@ -77,7 +77,6 @@ function corpusChart(): string {
   return dir;
 }
 
-const byKey = (ds: any[]) => new Map(ds.filter(Boolean).map((d) => [key(d), d]));
 
 /** `helm install --dry-run=client` output: the HOOKS and MANIFEST sections as documents. */
 function dryRunSections(out: string): { hooks: any[]; manifest: any[] } {

@@ -77,3 +77,6 @@ export function withoutProbes(d: any): any {
 export const yamlStream = (ds: any[]) => ds.map((d) => YAML.stringify(d, { lineWidth: 0, version: '1.1' })).join('---\n');
 
 export const key = (d: any) => `${d.kind}/${d.metadata?.namespace ?? ''}/${d.metadata?.name}`;
+
+/** Documents by resource key (kind/namespace/name). */
+export const byKey = (ds: any[]) => new Map<string, any>(ds.filter(Boolean).map((d) => [key(d), d]));

@@ -10,7 +10,7 @@ import * as YAML from 'yaml';
 import { STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } from '../../../strategies';
 import { CLI, CORPUS, CORPUS_FILES, docs, isWorkload, run } from '../../cli/helpers';
 import { engine } from '../engines';
-import { key, runEngine, tempDir } from './helpers';
+import { byKey, runEngine, tempDir } from './helpers';
 
 const kustomize = engine('kustomize');
 const version = runEngine(kustomize, ['version']).stdout.trim();
@@ -42,7 +42,6 @@ function kustomization(functionConfig: Record<string, unknown>): string {
   return dir;
 }
 
-const byKey = (ds: any[]) => new Map(ds.filter(Boolean).map((d) => [key(d), d]));
 const corpusStream = () => CORPUS_FILES.map((f) => fs.readFileSync(path.join(CORPUS, f), 'utf8')).join('\n---\n');
 
 describe(`kustomize ${kustomize.version}: krm as an exec function`, () => {

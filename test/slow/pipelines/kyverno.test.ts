@@ -13,7 +13,7 @@ import { getStrategy, STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } from '../..
 import { docs, run } from '../../cli/helpers';
 import { engine } from '../engines';
 import {
-  clone, corpusWorkloads, example, exampleFlags, fixtures, key, runEngine, tempDir, templateOf, twoContainerPod,
+  byKey, clone, corpusWorkloads, example, exampleFlags, fixtures, key, runEngine, tempDir, templateOf, twoContainerPod,
   withoutProbes, withTemplateLabels, yamlStream,
 } from './helpers';
 
@@ -77,7 +77,7 @@ function cli(args: string[], input?: string): string {
 }
 
 /** `apply` on the same documents: the expectation, by resource key. */
-const applied = (id: string, flags: string[], ds: any[]) => new Map(docs(cli(['apply', '-q', '-s', id, ...flags, '-'], yamlStream(ds))).map((d) => [key(d), d]));
+const applied = (id: string, flags: string[], ds: any[]) => byKey(docs(cli(['apply', '-q', '-s', id, ...flags, '-'], yamlStream(ds))));
 
 describe(`kyverno ${kyverno.version}: policy --engine kyverno`, () => {
   it.each(ALL)('%s: kyverno apply equals identity-health apply on the corpus, fixtures of every kind, and the examples', (id) => {
