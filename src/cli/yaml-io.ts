@@ -24,7 +24,8 @@ export const DEFAULT_MAX_MB = 32;
  * Every YAML we write is written for YAML 1.1 readers too: strings such a reader would take for
  * something else (2018-02-01 a timestamp, on/yes/y a boolean, 0755 octal) are quoted. kustomize
  * (kyaml) read our unquoted IMDS api-version `2018-02-01` as a timestamp and wrote
- * `2018-02-01T00:00:00Z` (kustomize v5.7.1, test/slow/pipelines). Reading stays YAML 1.2.
+ * `2018-02-01T00:00:00Z` (kustomize v5.7.1, test/slow/pipelines); Kyverno reads YAML 1.1 too.
+ * Reading stays YAML 1.2.
  */
 export const WRITE_VERSION = '1.1' as const;
 

@@ -90,7 +90,7 @@ describe('KRM function', () => {
     expect(run(['krm'], { input: cm({ strategy: 'nmi-init', 'nmi-port': '80; id' }) }).code).toBe(2);
   });
 
-  it('what we write reads the same to a YAML 1.1 reader (kustomize, Helm 4): 2018-02-01 stays a string', () => {
+  it('what we write reads the same to a YAML 1.1 reader (kustomize, Kyverno): 2018-02-01 stays a string', () => {
     // kustomize v5.7.1 read an unquoted `value: 2018-02-01` (the IMDS api-version) as a timestamp: test/slow/pipelines.
     const same = (text: string) => {
       const as11 = YAML.parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJS());
