@@ -35,3 +35,87 @@ export function podTemplateOf(doc: KubeObject): PodTemplate | undefined {
   if (!holder || !Array.isArray(spec?.containers)) return undefined;
   return { spec: spec!, metadata: holder.metadata ?? {}, writableMetadata: () => (holder.metadata ??= {}) };
 }
+
+function typeName(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : typeof v === 'string' ? `a string ("${v.length > 40 ? `${v.slice(0, 40)}...` : v}")` : `a ${typeof v}`;
+}
+
+type Shape = 'map' | 'list' | 'string';
+function isShape(v: unknown, s: Shape): boolean {
+  return s === 'list' ? Array.isArray(v) : s === 'map' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === 'string';
+}
+
+/** `at: expected a list, got a map` when `v` is present (or `required`) and of another type. */
+function expect(v: unknown, s: Shape, at: string, required = false): string | undefined {
+  if (v === undefined) return required ? `${at}: missing` : undefined;
+  return isShape(v, s) ? undefined : `${at}: expected a ${s}, got ${typeName(v)}`;
+}
+
+function firstOf(...checks: Array<() => string | undefined>): string | undefined {
+  for (const c of checks) { const r = c(); if (r) return r; }
+  return undefined;
+}
+
+function listOf(v: unknown, at: string, item: (x: any, at: string) => string | undefined): string | undefined {
+  const bad = expect(v, 'list', at);
+  if (bad || v === undefined) return bad;
+  for (const [i, x] of (v as unknown[]).entries()) { const r = expect(x, 'map', `${at}[${i}]`, true) ?? item(x, `${at}[${i}]`); if (r) return r; }
+  return undefined;
+}
+
+const named = (required: boolean) => (x: any, at: string) => expect(x.name, 'string', `${at}.name`, required);
+
+function containerProblem(c: any, at: string): string | undefined {
+  return firstOf(
+    () => named(true)(c, at),
+    () => listOf(c.env, `${at}.env`, named(true)),
+    () => listOf(c.volumeMounts, `${at}.volumeMounts`, named(false)),
+    () => listOf(c.ports, `${at}.ports`, () => undefined),
+    () => expect(c.command, 'list', `${at}.command`),
+    () => expect(c.args, 'list', `${at}.args`),
+    ...(['readinessProbe', 'livenessProbe', 'startupProbe'] as const).map((k) => () => firstOf(
+      () => expect(c[k], 'map', `${at}.${k}`),
+      () => expect(c[k]?.exec, 'map', `${at}.${k}.exec`),
+      () => expect(c[k]?.exec?.command, 'list', `${at}.${k}.exec.command`),
+      () => expect(c[k]?.httpGet, 'map', `${at}.${k}.httpGet`))),
+  );
+}
+
+function metadataProblem(m: any, at: string): string | undefined {
+  return firstOf(
+    () => expect(m, 'map', at),
+    () => expect(m?.labels, 'map', `${at}.labels`),
+    () => expect(m?.annotations, 'map', `${at}.annotations`),
+    () => expect(m?.annotations?.['identity-health.io/strategies'], 'string', `${at}.annotations.identity-health.io/strategies`),
+  );
+}
+
+/**
+ * Why a workload's pod template cannot be read or changed safely (a field of the wrong type, no
+ * containers), as `path: expected a list, got a map`; undefined when it is fine. Only the fields
+ * the strategies and the audit read are checked; anything else is left as it is.
+ */
+export function podTemplateProblem(doc: KubeObject): string | undefined {
+  const kind = doc.kind;
+  const top = metadataProblem(doc.metadata, 'metadata');
+  if (top || !isWorkload(doc)) return top;
+  let holder: any = doc;
+  let at = '';
+  const steps = kind === 'Pod' ? [] : kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template'] : ['spec', 'template'];
+  for (const s of steps) {
+    at = at ? `${at}.${s}` : s;
+    const bad = expect(holder[s], 'map', at, true);
+    if (bad) return bad;
+    holder = holder[s];
+  }
+  const pre = at ? `${at}.` : '';
+  return firstOf(
+    () => (kind === 'Pod' ? undefined : metadataProblem(holder.metadata, `${pre}metadata`)),
+    () => expect(holder.spec, 'map', `${pre}spec`, true),
+    () => expect(holder.spec.containers, 'list', `${pre}spec.containers`, true),
+    () => (holder.spec.containers.length ? undefined : `${pre}spec.containers: empty (a pod needs at least one container)`),
+    () => listOf(holder.spec.containers, `${pre}spec.containers`, containerProblem),
+    () => listOf(holder.spec.initContainers, `${pre}spec.initContainers`, containerProblem),
+    () => listOf(holder.spec.volumes, `${pre}spec.volumes`, named(true)),
+  );
+}

@@ -1,7 +1,7 @@
 /** `audit`: which checks each workload has, what they achieve, and known defects; a CI gate with --require. */
 import type { Argv } from 'yargs';
 import { PolicyFailure, UsageError } from '../errors';
-import { InputArgs, inputPaths, lineOf, values, withInputs, workloadFilter } from '../inputs';
+import { InputArgs, inputPaths, values, withInputs, workloadFilter } from '../inputs';
 
 interface Args extends InputArgs { require?: string | string[]; format?: 'table' | 'json' }
 
@@ -33,16 +33,27 @@ export async function handler(a: Args): Promise<void> {
   }
   const selected = workloadFilter(a);
   const reports = [];
-  for (const src of io.readInputs(inputPaths(a), a['max-input-mb'])) {
-    const parsed = io.parse(src);
-    for (const [i, v] of parsed.values.entries()) {
-      if (!v || typeof v !== 'object' || !selected(v as any)) continue;
-      const r = auditWorkload(v as any);
-      if (!r) continue;
-      const unmet = required.filter((req) => !meets(r, req));
-      reports.push({ file: src.name, line: lineOf(parsed, i), ...r, ...(required.length ? { unmet } : {}) });
+  const errors: string[] = [];
+  // Streamed: one chunk of documents at a time; reports are small.
+  for (const input of io.resolveInputs(inputPaths(a), a['max-input-mb'])) {
+    for (const chunk of io.readChunks(input)) {
+      const parsed = io.parse(chunk);
+      for (const [i, j, v] of io.objects(parsed)) {
+        if (!v || typeof v !== 'object' || !selected(v as any)) continue;
+        const line = io.lineOf(parsed, i, j);
+        let r;
+        try { r = auditWorkload(v as any); } catch (e: any) {
+          if (e.name !== 'InputError') throw e;
+          errors.push(`${input.name}:${line}: ${e.message}`);
+          continue;
+        }
+        if (!r) continue;
+        const unmet = required.filter((req) => !meets(r, req));
+        reports.push({ file: input.name, line, ...r, ...(required.length ? { unmet } : {}) });
+      }
     }
   }
+  if (errors.length) throw new UsageError(`${errors.length} workload${errors.length > 1 ? 's' : ''} cannot be audited:\n  ${errors.join('\n  ')}`);
   const failed = reports.filter((r) => r.unmet?.length);
   const format = a.format ?? (a.output === 'json' ? 'json' : 'table');
   if (format === 'json') {
@@ -61,6 +72,7 @@ export async function handler(a: Args): Promise<void> {
     const details = reports.flatMap((r) => r.defects.map((d) => `${r.file}:${r.line}: ${r.workload}: ${d.where}: ${d.severity === 'error' ? s.red('error') : s.yellow('warning')} [${d.code}] ${d.message}`));
     if (details.length) out += '\n' + details.join('\n') + '\n';
     if (failed.length) out += `\n${s.red('FAIL')}: ${failed.length} of ${reports.length} workload(s) do not meet --require ${required.join(',')}: ${failed.map((r) => r.workload).join(', ')}\n`;
+    else if (required.length && reports.length === 0) out += `\n${s.red('FAIL')}: --require ${required.join(',')} given but no workload selected\n`;
     else if (required.length) out += `\n${s.green('OK')}: all ${reports.length} workload(s) meet --require ${required.join(',')}\n`;
     process.stdout.write(out);
   }

@@ -64,6 +64,7 @@ export function transformResourceList(list: any): any {
   const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
   const { isWorkload } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
   const { workloadFilter } = require('../inputs') as typeof import('../inputs');
+  const { isList } = require('../yaml-io') as typeof import('../yaml-io');
   const { strategyId, flagWording } = require('../strategy-flags') as typeof import('../strategy-flags');
   const { planFor } = require('../../transform') as typeof import('../../transform');
   const c = configOf(list.functionConfig);
@@ -73,7 +74,9 @@ export function transformResourceList(list: any): any {
   const selected = workloadFilter(c.filterArgs as any);
   const results: Result[] = [];
   let changed = 0;
-  const items = (list.items ?? []).map((d: any) => {
+  const one = (d: any): any => {
+    // kind: List inside the ResourceList: its items, the List kept.
+    if (isList(d)) { const items = d.items.map(one); return items.some((x, i) => x !== d.items[i]) ? { ...d, items } : d; }
     const sa = d?.kind === 'ServiceAccount' && Object.keys(plan.serviceAccountAnnotations).length > 0;
     if (!sa && (!isWorkload(d) || !selected(d))) return d;
     const at = { resourceRef: refOf(d), ...(fileOf(d) ? { file: fileOf(d) } : {}) };
@@ -87,7 +90,8 @@ export function transformResourceList(list: any): any {
       results.push({ message: flagWording(e.message), severity: 'error', ...at });
       return d;
     }
-  });
+  };
+  const items = (list.items ?? []).map(one);
   results.push({ message: `${id}: ${changed} resource(s) changed`, severity: 'info' });
   return { ...list, items, results };
 }
@@ -95,10 +99,10 @@ export function transformResourceList(list: any): any {
 export async function handler(a: GlobalArgs): Promise<void> {
   const io = require('../yaml-io') as typeof import('../yaml-io');
   const YAML = require('yaml') as typeof import('yaml');
-  const [src] = io.readInputs(['-']);
-  const text = src.text.trim();
-  // kustomize sends YAML, kpt may send JSON: JSON is YAML too.
-  const list = text ? io.parse(src).values[0] : undefined;
+  const [input] = io.resolveInputs(['-']);
+  // One document (a ResourceList); kustomize sends YAML, kpt may send JSON: JSON is YAML too.
+  let list: unknown;
+  for (const chunk of io.readChunks(input)) if (chunk.text.trim()) list ??= io.parse(chunk).values[0];
   const out = transformResourceList(list);
   process.stdout.write(a.output === 'json' ? JSON.stringify(out, null, 2) + '\n' : YAML.stringify(out, { lineWidth: 0 }));
   const errors = out.results.filter((r: Result) => r.severity === 'error');
