@@ -210,11 +210,19 @@ export function checkKeys(strategy: string, options: object, groups: readonly Op
 
 interface Common { nmiPort: number; nmiTimeout: number; containers: string[]; podLabels: Record<string, string>; onConflict: ConflictPolicy }
 
+function containerList(x: unknown): string[] {
+  if (x === undefined) return [];
+  if (typeof x === 'string') return [x];
+  if (!Array.isArray(x)) throw new v.OptionError('containers', x, 'a list of container names, e.g. ["app"]');
+  return x;
+}
+
 function resolveCommon(o: CommonOptions): Common {
   return {
     nmiPort: v.port('nmiPort', o.nmiPort ?? DEFAULTS.nmiPort),
     nmiTimeout: v.seconds('nmiTimeout', o.nmiTimeout ?? DEFAULTS.nmiTimeout, 1, 30),
-    containers: [...(o.containers ?? [])].map((c, i) => v.containerName(`containers[${i}]`, c)),
+    // One name given as a string is taken as that name (a string is not split into characters).
+    containers: containerList(o.containers).map((c, i) => v.containerName(`containers[${i}]`, c)),
     podLabels: o.podIdentityBinding !== undefined ? { aadpodidbinding: v.labelValue('podIdentityBinding', o.podIdentityBinding) } : {},
     onConflict: v.oneOf('onConflict', o.onConflict ?? 'error', CONFLICT_POLICIES),
   };
@@ -238,14 +246,14 @@ function resolveToken(o: TokenOptions, defaultTimeout: number): TokenSettings & 
   if ([clientId, objectId, miResId].filter(Boolean).length > 1) {
     throw new v.OptionError('clientId/objectId/miResId', { clientId, objectId, miResId }, 'at most one identity selector');
   }
-  const verify = o.verifyIdentity ?? true;
+  const verify = v.bool('verifyIdentity', o.verifyIdentity ?? true);
   const expectClaims: TokenSettings['expectClaims'] = !verify ? [] : clientId ? [{ claim: 'appid', value: clientId }] : objectId ? [{ claim: 'oid', value: objectId }] : [];
   return {
     url: buildTokenUrl({ apiVersion, resource, clientId, objectId, miResId }),
     timeout: v.seconds('requestTimeout', o.requestTimeout ?? defaultTimeout, 1, 300),
     expectClaims,
     azUsername: clientId ?? objectId ?? miResId,
-    checkNmi: o.checkNmi ?? true,
+    checkNmi: v.bool('checkNmi', o.checkNmi ?? true),
   };
 }
 
@@ -271,12 +279,12 @@ type AnyCheckOptions = CommonOptions & TokenOptions & WorkloadIdentityOptions;
 
 function resolveWorkloadIdentity(o: WorkloadIdentityOptions, defaultTimeout: number, defaultExchange: boolean): WorkloadIdentitySettings {
   const proxy = o.proxySidecar === true ? 8000 : o.proxySidecar === false || o.proxySidecar === undefined ? undefined : v.port('proxySidecar', o.proxySidecar);
+  // scope and requestTimeout are checked even when the exchange is off: a bad value is an error now, not later.
+  const scope = v.resource('scope', o.scope ?? 'https://management.azure.com/.default');
+  const timeout = v.seconds('requestTimeout', o.requestTimeout ?? defaultTimeout, 1, 300);
   return {
     expectClientId: o.clientId !== undefined ? v.guid('clientId', o.clientId) : undefined,
-    exchange: (o.exchange ?? defaultExchange) ? {
-      scope: v.resource('scope', o.scope ?? 'https://management.azure.com/.default'),
-      timeout: v.seconds('requestTimeout', o.requestTimeout ?? defaultTimeout, 1, 300),
-    } : undefined,
+    exchange: v.bool('exchange', o.exchange ?? defaultExchange) ? { scope, timeout } : undefined,
     proxyPort: proxy,
   };
 }
@@ -296,7 +304,7 @@ function checkSettings(kind: CheckKind, c: Common, client: InitClient, o: AnyChe
 function identityMetadata(kind: CheckKind, c: Common, o: WorkloadIdentityOptions): Pick<Plan, 'podLabels' | 'serviceAccountAnnotations'> {
   if (kind !== 'workload-identity') return { podLabels: c.podLabels, serviceAccountAnnotations: {} };
   return {
-    podLabels: { ...c.podLabels, ...(o.useLabel ?? true ? { 'azure.workload.identity/use': 'true' } : {}) },
+    podLabels: { ...c.podLabels, ...(v.bool('useLabel', o.useLabel ?? true) ? { 'azure.workload.identity/use': 'true' } : {}) },
     serviceAccountAnnotations: o.clientId !== undefined ? { 'azure.workload.identity/client-id': v.guid('clientId', o.clientId) } : {},
   };
 }
@@ -438,10 +446,12 @@ export function appCheckPlan(strategy: StrategyMeta, o: AnyCheckOptions & AppChe
   const ready = v.httpPath('readinessPath', o.readinessPath ?? '/readyz');
   const live = v.httpPath('livenessPath', o.livenessPath ?? '/livez');
   const port = o.port !== undefined ? v.portOrName('port', o.port) : undefined;
+  // Timings are checked now, not when a workload comes (they do not depend on its port).
+  const timing = { readiness: resolveTiming('readiness', o.readiness, bound), liveness: resolveTiming('liveness', o.liveness, bound), startup: resolveTiming('startup', o.startup, bound) };
   const probes = (p: number | string): Partial<Record<ProbeKind, Probe>> => ({
-    readinessProbe: httpGetProbe(ready, p, scheme, resolveTiming('readiness', o.readiness, bound)),
-    livenessProbe: httpGetProbe(live, p, scheme, resolveTiming('liveness', o.liveness, bound)),
-    startupProbe: httpGetProbe(ready, p, scheme, resolveTiming('startup', o.startup, bound)),
+    readinessProbe: httpGetProbe(ready, p, scheme, timing.readiness),
+    livenessProbe: httpGetProbe(live, p, scheme, timing.liveness),
+    startupProbe: httpGetProbe(ready, p, scheme, timing.startup),
   });
   return {
     ...basePlan(strategy.id, kind, c, o),

@@ -128,6 +128,12 @@ export function flagWording(message: string): string {
     .replace(/\boption (\w+)/g, (m, k: string) => (flagOf(k) ? `--${flagOf(k)}` : m));
 }
 
+/** The flag (also the krm ConfigMap key) of a core option name such as `readiness.timeoutSeconds` or `containers[0]`. */
+export function flagOf(option: unknown): string | undefined {
+  if (option === 'onConflict') return 'on-conflict';
+  return STRATEGY_FLAGS.find((f) => option === f.path.join('.') || option === f.path[0] || String(option).startsWith(`${f.path.join('.')}[`))?.flag;
+}
+
 /** The validated plan for `strategyId` from the flags; an OptionError keeps the core's message and names the flag. */
 export function planFromFlags(id: string, argv: Record<string, unknown>, extra: Record<string, unknown> = {}): { plan: import('../pod-template/apply').Plan; options: Record<string, any> } {
   rejectForeignFlags(id, argv);
@@ -137,9 +143,8 @@ export function planFromFlags(id: string, argv: Record<string, unknown>, extra: 
     return { plan: planFor(id, options), options };
   } catch (e: any) {
     if (e?.name === 'OptionError') {
-      const flag = STRATEGY_FLAGS.find((f) => e.option === f.path.join('.') || e.option === f.path[0] || String(e.option).startsWith(`${f.path.join('.')}[`));
-      const extraFlag = e.option === 'onConflict' ? 'on-conflict' : undefined;
-      if (flag || extraFlag) e.message += ` (flag --${flag?.flag ?? extraFlag})`;
+      const flag = flagOf(e.option);
+      if (flag) e.message += ` (flag --${flag})`;
     }
     throw e;
   }

@@ -65,12 +65,16 @@ export function transformResourceList(list: any): any {
   const { isWorkload } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
   const { workloadFilter } = require('../inputs') as typeof import('../inputs');
   const { isList } = require('../yaml-io') as typeof import('../yaml-io');
-  const { strategyId, flagWording } = require('../strategy-flags') as typeof import('../strategy-flags');
+  const { strategyId, flagWording, flagOf } = require('../strategy-flags') as typeof import('../strategy-flags');
   const { planFor } = require('../../transform') as typeof import('../../transform');
   const c = configOf(list.functionConfig);
   const id = strategyId(c.strategy);
   let plan;
-  try { plan = planFor(id, c.options); } catch (e: any) { throw new UsageError(`functionConfig: ${flagWording(e.message)}`); }
+  try { plan = planFor(id, c.options); } catch (e: any) {
+    // Name the key the user wrote: data.nmi-port in a ConfigMap, spec.options.nmiPort in ours.
+    const key = e?.name === 'OptionError' && (list.functionConfig.kind === 'ConfigMap' ? flagOf(e.option) && `data.${flagOf(e.option)}` : `spec.options.${e.option}`);
+    throw new UsageError(`functionConfig: ${key ? e.message.replace(`invalid ${e.option} `, `invalid ${key} `) : flagWording(e.message)}`);
+  }
   const selected = workloadFilter(c.filterArgs as any);
   const results: Result[] = [];
   let changed = 0;
