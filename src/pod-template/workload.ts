@@ -84,6 +84,8 @@ function containerProblem(c: any, at: string): string | undefined {
 function metadataProblem(m: any, at: string): string | undefined {
   return firstOf(
     () => expect(m, 'map', at),
+    () => expect(m?.name, 'string', `${at}.name`),
+    () => expect(m?.namespace, 'string', `${at}.namespace`),
     () => expect(m?.labels, 'map', `${at}.labels`),
     () => expect(m?.annotations, 'map', `${at}.annotations`),
     () => expect(m?.annotations?.['identity-health.io/strategies'], 'string', `${at}.annotations.identity-health.io/strategies`),

@@ -105,15 +105,15 @@ describe('bad input', () => {
     expect(fs.existsSync('/tmp/pwned')).toBe(false);
   });
 
-  it('a 50 MB input fails fast with the limit, not a crash', () => {
+  it('an input above --max-input-mb fails fast with the limit, not a crash', () => {
     const dir = tmp({});
     const one = `---\n${DEPLOY}`;
-    fs.writeFileSync(path.join(dir, 'big.yaml'), one.repeat(Math.ceil(50 * 2 ** 20 / one.length)));
-    rejects(dir, ['-s', 'nmi-init', '-i', 'big.yaml'], /big\.yaml: input is 50\.0 MB, above the limit of 32 MB \(raise it with --max-input-mb\)/);
+    fs.writeFileSync(path.join(dir, 'big.yaml'), one.repeat(Math.ceil(5 * 2 ** 20 / one.length)));
+    rejects(dir, ['-s', 'nmi-init', '-i', '--max-input-mb', '4', 'big.yaml'], /big\.yaml: input is 5\.0 MB, above the limit of 4 MB \(raise it with --max-input-mb\)/);
     // Through a pipe, as users do (the CLI stops reading at the limit; the writer gets EPIPE).
-    const r = runShell(`cat big.yaml | node ${CLI} apply -s nmi-init -`, dir);
+    const r = runShell(`cat big.yaml | node ${CLI} apply -s nmi-init --max-input-mb 4 -`, dir);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/<stdin>: input is more than 32 MB, above the limit of 32 MB/);
+    expect(r.stderr).toMatch(/<stdin>: input is more than 4 MB, above the limit of 4 MB/);
   });
 
   it('--in-place with stdin, and filters that match nothing, are usage errors', () => {
