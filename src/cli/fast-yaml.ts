@@ -19,6 +19,26 @@ export interface FastDoc {
   get(key: string, keepScalar: true): unknown;
 }
 
+// Light nodes: the yaml package's own classes cost more than reading the text. They carry the
+// package's node-type tag (Symbol.for, as its isMap/isSeq/isScalar read it), items, ranges and get().
+const NODE_TYPE = Symbol.for('yaml.node.type');
+type Range = [number, number, number];
+class LScalar { range!: Range; type?: string; constructor(public value: unknown) {} }
+class LPair { constructor(public key: LScalar, public value: Node) {} }
+class LMap {
+  items: LPair[] = [];
+  range!: Range;
+  flow = false;
+  get(key: unknown): Node | undefined { for (const p of this.items) if (p.key.value === key) return p.value; return undefined; }
+}
+class LSeq { items: Node[] = []; range!: Range; flow = false; }
+type Node = LScalar | LMap | LSeq;
+(LScalar.prototype as any)[NODE_TYPE] = Symbol.for('yaml.scalar');
+(LPair.prototype as any)[NODE_TYPE] = Symbol.for('yaml.pair');
+(LMap.prototype as any)[NODE_TYPE] = Symbol.for('yaml.map');
+(LSeq.prototype as any)[NODE_TYPE] = Symbol.for('yaml.seq');
+const isScalar = (n: Node): n is LScalar => n instanceof LScalar;
+
 class Bail extends Error {}
 const bail = (): never => { if (process.env.IH_FAST_DEBUG) console.error(new Error().stack!.split("\n")[2]); throw new Bail(); };
 
@@ -82,7 +102,7 @@ class Reader {
   /** Value ends: the end of the line including its newline, as the yaml package's node ranges. */
   private lineEnd(l: Line): number { return l.end < this.text.length ? l.end + 1 : l.end; }
 
-  document(): { node: YAML.Node | null; value: unknown } {
+  document(): { node: Node | null; value: unknown } {
     const l = this.peek();
     if (!l) return { node: null, value: null };
     if (l.indent !== 0) bail();
@@ -96,14 +116,14 @@ class Reader {
     return this.text.charCodeAt(p) === 45 && (p + 1 >= l.end || this.text.charCodeAt(p + 1) === 32);
   }
 
-  private block(indent: number): { node: YAML.Node; value: unknown } {
+  private block(indent: number): { node: Node; value: unknown } {
     const l = this.peek()!;
     return this.isSeqItem(l) ? this.seq(l.indent) : this.map(l.indent, l.start + l.indent);
   }
 
   /** A block map whose keys sit at column `indent`; the first key starts at `first` (maybe after `- `). */
-  private map(indent: number, first: number): { node: YAML.Node; value: unknown } {
-    const node = new YAML.YAMLMap();
+  private map(indent: number, first: number): { node: Node; value: unknown } {
+    const node = new LMap();
     const value: Record<string, unknown> = {};
     let keyAt = first;
     let end = first;
@@ -130,13 +150,13 @@ class Reader {
         p = c;
       }
       if (Object.prototype.hasOwnProperty.call(value, k)) bail(); // duplicate: the general parser reports it
-      const key = new YAML.Scalar(k);
+      const key = new LScalar(k);
       key.range = [keyAt, p, p];
       p++; // past ':'
       const v = this.inlineValue(l, p, indent, true);
-      node.items.push(new YAML.Pair(key, v.node));
+      node.items.push(new LPair(key, v.node));
       value[k] = v.value;
-      end = YAML.isScalar(v.node) || (v.node as YAML.YAMLMap).flow ? v.node.range![2] : v.node.range![1];
+      end = isScalar(v.node) || v.node.flow ? v.node.range[2] : v.node.range[1];
       const next = this.peek();
       if (!next || next.indent < indent) break;
       if (next.indent > indent || this.isSeqItem(next)) bail();
@@ -146,8 +166,8 @@ class Reader {
     return { node, value };
   }
 
-  private seq(indent: number): { node: YAML.Node; value: unknown } {
-    const node = new YAML.YAMLSeq();
+  private seq(indent: number): { node: Node; value: unknown } {
+    const node = new LSeq();
     const value: unknown[] = [];
     const first = this.peek()!.start + indent;
     let end = first;
@@ -156,7 +176,7 @@ class Reader {
       const v = this.inlineValue(l, l.start + indent + 1, indent, false);
       node.items.push(v.node);
       value.push(v.value);
-      end = YAML.isScalar(v.node) || (v.node as YAML.YAMLMap).flow ? v.node.range![2] : v.node.range![1];
+      end = isScalar(v.node) || v.node.flow ? v.node.range[2] : v.node.range[1];
       const next = this.peek();
       if (!next || next.indent < indent) break;
       if (next.indent > indent || !this.isSeqItem(next)) {
@@ -170,7 +190,7 @@ class Reader {
   }
 
   /** The value after `key:` or `-` at `p` on line `l` (which belongs to a node at `indent`). */
-  private inlineValue(l: Line, p: number, indent: number, inMap: boolean): { node: YAML.Node; value: unknown } {
+  private inlineValue(l: Line, p: number, indent: number, inMap: boolean): { node: Node; value: unknown } {
     const t = this.text;
     while (p < l.end && t.charCodeAt(p) === 32) p++;
     if (p >= l.end || t.charCodeAt(p) === 35) {
@@ -178,7 +198,7 @@ class Reader {
       this.i++;
       const next = this.peek();
       if (next && (next.indent > indent || (inMap && next.indent === indent && this.isSeqItem(next)))) return this.block(next.indent);
-      const s = new YAML.Scalar(null);
+      const s = new LScalar(null);
       s.range = [p, p, p];
       return { node: s, value: null };
     }
@@ -189,7 +209,7 @@ class Reader {
       const close = c === '{' ? '}' : ']';
       if (t[p + 1] !== close) bail();
       this.rest(l, p + 2);
-      const n = c === '{' ? new YAML.YAMLMap() : new YAML.YAMLSeq();
+      const n = c === '{' ? new LMap() : new LSeq();
       n.flow = true;
       n.range = [p, p + 2, this.lineEnd(l)];
       this.i++;
@@ -201,7 +221,7 @@ class Reader {
       const s = t.slice(p + 1, close);
       if (s.includes('\\') || (c === "'" && t[close + 1] === "'")) bail();
       this.rest(l, close + 1);
-      const n = new YAML.Scalar(s);
+      const n = new LScalar(s);
       n.type = c === '"' ? 'QUOTE_DOUBLE' : 'QUOTE_SINGLE';
       n.range = [p, close + 1, this.lineEnd(l)];
       this.i++;
@@ -224,7 +244,7 @@ class Reader {
     if (e < 0 || e > l.end) e = l.end;
     const s = t.slice(p, e).replace(/[ \t]+$/, '');
     if (s.includes(': ') || s.endsWith(':') || s.includes('\t#')) bail();
-    const n = new YAML.Scalar(resolvePlain(s));
+    const n = new LScalar(resolvePlain(s));
     n.range = [p, p + s.length, this.lineEnd(l)];
     this.i++;
     // A more-indented line next would continue this scalar (multi-line plain): not handled here.
@@ -241,7 +261,7 @@ class Reader {
   }
 
   /** `|`, `|-`, `|+` (no explicit indentation): the lines more indented than the parent. */
-  private literal(l: Line, p: number, indent: number): { node: YAML.Node; value: unknown } {
+  private literal(l: Line, p: number, indent: number): { node: Node; value: unknown } {
     const t = this.text;
     const chomp = t[p + 1] === '-' ? 'strip' : t[p + 1] === '+' ? 'keep' : 'clip';
     this.rest(l, p + (chomp === 'clip' ? 1 : 2));
@@ -278,17 +298,17 @@ class Reader {
     const endLine = this.lines[lastContent];
     if (endLine.end >= t.length) bail();
     this.i = lastContent + 1;
-    const node = new YAML.Scalar(s);
+    const node = new LScalar(s);
     node.type = 'BLOCK_LITERAL';
     node.range = [p, endLine.end + 1, endLine.end + 1];
     return { node, value: s };
   }
 }
 
-function fastDoc(contents: YAML.Node | null, range: [number, number, number]): FastDoc {
+function fastDoc(contents: Node | null, range: Range): FastDoc {
   return {
-    fast: true, range, contents, errors: [],
-    get: (key: string) => (YAML.isMap(contents) ? contents.get(key, true) : undefined),
+    fast: true, range, contents: contents as unknown as YAML.Node | null, errors: [],
+    get: (key: string) => (contents instanceof LMap ? contents.get(key) : undefined),
   };
 }
 

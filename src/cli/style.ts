@@ -10,6 +10,6 @@ export function styleFor(stream: NodeJS.WriteStream, colorFlag: boolean | undefi
 /** Left-aligned text table (no dependency); `width` of a cell ignores ANSI codes. */
 export function table(rows: string[][]): string {
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => visible(r[i] ?? ''))));
+  const widths = rows[0].map((_, i) => rows.reduce((w, r) => Math.max(w, visible(r[i] ?? '')), 0)); // no spread: 100,000s of rows
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - visible(c)))).join('  ').trimEnd()).join('\n');
 }

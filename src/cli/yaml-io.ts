@@ -337,11 +337,12 @@ class TextEditor {
   private n = 0;
   constructor(private readonly text: string, private readonly indentSeq: boolean) {}
 
-  private render(value: unknown): string {
-    const key = `${this.indentSeq}${JSON.stringify(value)}`;
+  /** `value` as block YAML indented by `indent` spaces (cached: the same parts go into every workload). */
+  private render(value: unknown, indent: number): string {
+    const key = `${this.indentSeq ? 1 : 0}${indent} ${JSON.stringify(value)}`;
     let out = rendered.get(key);
     if (out === undefined) {
-      out = YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false });
+      out = indentLines(YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false }), indent);
       if (rendered.size < 1000) rendered.set(key, out);
     }
     return out;
@@ -377,7 +378,7 @@ class TextEditor {
     const indent = first.range[0] - lineStart(this.text, first.range[0]);
     const at = r[1];
     const nl = this.text[at - 1] === '\n' ? '' : '\n';
-    this.add(at, at, nl + indentLines(this.render(added), indent));
+    this.add(at, at, nl + this.render(added, indent));
   }
 
   private diffSeq(node: YAML.YAMLSeq, before: unknown[], after: unknown[]): void {
@@ -404,7 +405,7 @@ class TextEditor {
         at = r[1];
         if (this.text[at - 1] !== '\n') nl = '\n';
       }
-      this.add(at, at, nl + indentLines(this.render([v]), indent));
+      this.add(at, at, nl + this.render([v], indent));
     }
     if (i < before.length) throw new Error('items removed or reordered');
   }

@@ -51,11 +51,6 @@ function expect(v: unknown, s: Shape, at: string, required = false): string | un
   return isShape(v, s) ? undefined : `${at}: expected a ${s}, got ${typeName(v)}`;
 }
 
-function firstOf(...checks: Array<() => string | undefined>): string | undefined {
-  for (const c of checks) { const r = c(); if (r) return r; }
-  return undefined;
-}
-
 function listOf(v: unknown, at: string, item: (x: any, at: string) => string | undefined): string | undefined {
   const bad = expect(v, 'list', at);
   if (bad || v === undefined) return bad;
@@ -65,31 +60,29 @@ function listOf(v: unknown, at: string, item: (x: any, at: string) => string | u
 
 const named = (required: boolean) => (x: any, at: string) => expect(x.name, 'string', `${at}.name`, required);
 
+function probeProblem(p: any, at: string): string | undefined {
+  return expect(p, 'map', at) ?? expect(p?.exec, 'map', `${at}.exec`) ?? expect(p?.exec?.command, 'list', `${at}.exec.command`) ?? expect(p?.httpGet, 'map', `${at}.httpGet`);
+}
+
 function containerProblem(c: any, at: string): string | undefined {
-  return firstOf(
-    () => named(true)(c, at),
-    () => listOf(c.env, `${at}.env`, named(true)),
-    () => listOf(c.volumeMounts, `${at}.volumeMounts`, named(false)),
-    () => listOf(c.ports, `${at}.ports`, () => undefined),
-    () => expect(c.command, 'list', `${at}.command`),
-    () => expect(c.args, 'list', `${at}.args`),
-    ...(['readinessProbe', 'livenessProbe', 'startupProbe'] as const).map((k) => () => firstOf(
-      () => expect(c[k], 'map', `${at}.${k}`),
-      () => expect(c[k]?.exec, 'map', `${at}.${k}.exec`),
-      () => expect(c[k]?.exec?.command, 'list', `${at}.${k}.exec.command`),
-      () => expect(c[k]?.httpGet, 'map', `${at}.${k}.httpGet`))),
-  );
+  return named(true)(c, at) ??
+    listOf(c.env, `${at}.env`, named(true)) ??
+    listOf(c.volumeMounts, `${at}.volumeMounts`, named(false)) ??
+    listOf(c.ports, `${at}.ports`, () => undefined) ??
+    expect(c.command, 'list', `${at}.command`) ??
+    expect(c.args, 'list', `${at}.args`) ??
+    probeProblem(c.readinessProbe, `${at}.readinessProbe`) ??
+    probeProblem(c.livenessProbe, `${at}.livenessProbe`) ??
+    probeProblem(c.startupProbe, `${at}.startupProbe`);
 }
 
 function metadataProblem(m: any, at: string): string | undefined {
-  return firstOf(
-    () => expect(m, 'map', at),
-    () => expect(m?.name, 'string', `${at}.name`),
-    () => expect(m?.namespace, 'string', `${at}.namespace`),
-    () => expect(m?.labels, 'map', `${at}.labels`),
-    () => expect(m?.annotations, 'map', `${at}.annotations`),
-    () => expect(m?.annotations?.['identity-health.io/strategies'], 'string', `${at}.annotations.identity-health.io/strategies`),
-  );
+  return expect(m, 'map', at) ??
+    expect(m?.name, 'string', `${at}.name`) ??
+    expect(m?.namespace, 'string', `${at}.namespace`) ??
+    expect(m?.labels, 'map', `${at}.labels`) ??
+    expect(m?.annotations, 'map', `${at}.annotations`) ??
+    expect(m?.annotations?.['identity-health.io/strategies'], 'string', `${at}.annotations.identity-health.io/strategies`);
 }
 
 /**
@@ -111,13 +104,12 @@ export function podTemplateProblem(doc: KubeObject): string | undefined {
     holder = holder[s];
   }
   const pre = at ? `${at}.` : '';
-  return firstOf(
-    () => (kind === 'Pod' ? undefined : metadataProblem(holder.metadata, `${pre}metadata`)),
-    () => expect(holder.spec, 'map', `${pre}spec`, true),
-    () => expect(holder.spec.containers, 'list', `${pre}spec.containers`, true),
-    () => (holder.spec.containers.length ? undefined : `${pre}spec.containers: empty (a pod needs at least one container)`),
-    () => listOf(holder.spec.containers, `${pre}spec.containers`, containerProblem),
-    () => listOf(holder.spec.initContainers, `${pre}spec.initContainers`, containerProblem),
-    () => listOf(holder.spec.volumes, `${pre}spec.volumes`, named(true)),
-  );
+  const spec = holder.spec;
+  return (kind === 'Pod' ? undefined : metadataProblem(holder.metadata, `${pre}metadata`)) ??
+    expect(spec, 'map', `${pre}spec`, true) ??
+    expect(spec.containers, 'list', `${pre}spec.containers`, true) ??
+    (spec.containers.length ? undefined : `${pre}spec.containers: empty (a pod needs at least one container)`) ??
+    listOf(spec.containers, `${pre}spec.containers`, containerProblem) ??
+    listOf(spec.initContainers, `${pre}spec.initContainers`, containerProblem) ??
+    listOf(spec.volumes, `${pre}spec.volumes`, named(true));
 }
