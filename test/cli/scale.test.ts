@@ -205,9 +205,10 @@ describe('audit is linear in script length', () => {
     ['many short lines', 'curl -sf -H "Metadata: true" http://$HOST_IP:8085/healthz | grep -q Active || exit 1\n'],
   ])('%s: doubling the script at most ~doubles the time (quadratic would be 4x)', (_name, unit) => {
     time(64, unit); // warm up
-    const small = time(128, unit);
-    const large = time(256, unit);
-    // Generous: linear is ~2x; the quadratic code took 4-5x here. Tiny times are noise, not growth.
-    expect(large < 20 || large / small < 3.2).toBe(true);
+    const small = time(192, unit);
+    const large = time(384, unit);
+    // Generous: linear is ~2x; the quadratic code took 4-5x (seconds here). Times of a few ms are
+    // noise (a GC pause), not growth.
+    expect(large < 60 || large / small < 3.2, `${small.toFixed(1)} ms -> ${large.toFixed(1)} ms`).toBe(true);
   });
 });

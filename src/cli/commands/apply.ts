@@ -57,14 +57,14 @@ export async function handler(a: Args): Promise<void> {
   let accounts = 0;
 
   /** The object as the strategy leaves it (or itself), counting and collecting messages. */
-  const transform = (v: unknown, where: string): unknown => {
+  const transform = (v: unknown, at: () => string): unknown => {
     const sa = isTargetSa(v);
     if (!sa && (!isWorkload(v) || !selected(v))) return v;
     if (!sa) matched++;
     try {
       const r = applyPlan(v as any, plan);
-      if (r.outcome === 'skipped') skipped.push(`${where}: ${r.messages.join('; ')}`);
-      else if (r.outcome === 'applied') { if (sa) accounts++; else applied++; notes.push(...r.messages.map((m) => `${where}: ${m}`)); }
+      if (r.outcome === 'skipped') skipped.push(`${at()}: ${r.messages.join('; ')}`);
+      else if (r.outcome === 'applied') { if (sa) accounts++; else applied++; notes.push(...r.messages.map((m) => `${at()}: ${m}`)); }
       else if (!sa) unchanged++;
       return r.doc;
     } catch (e: any) {
@@ -72,8 +72,8 @@ export async function handler(a: Args): Promise<void> {
         // One line per workload; how to resolve is said once, below.
         const conflicts = e.conflicts as Array<{ text: string; probe: boolean }>;
         sidecarHint ||= !sa && !!plan.sidecar && conflicts.every((c) => c.probe);
-        errors.push(`${where}: ${e.workload}: ${conflicts.map((c) => c.text).join('; ')}`);
-      } else if (e.name === 'InputError') errors.push(`${where}: ${flagWording(e.message)}`);
+        errors.push(`${at()}: ${e.workload}: ${conflicts.map((c) => c.text).join('; ')}`);
+      } else if (e.name === 'InputError') errors.push(`${at()}: ${flagWording(e.message)}`);
       else throw e;
       return v;
     }
@@ -100,10 +100,10 @@ export async function handler(a: Args): Promise<void> {
           if (io.isList(v)) {
             // kind: List (kubectl get -o yaml): its items, the List shape and comments kept.
             let changed = false;
-            const after = v.items.map((item, j) => { const t = transform(item, where(j)); changed ||= t !== item; return t; });
+            const after = v.items.map((item, j) => { const t = transform(item, () => where(j)); changed ||= t !== item; return t; });
             if (changed) changes.set(i, { ...v, items: after });
           } else {
-            const t = transform(v, where());
+            const t = transform(v, () => where());
             if (t !== v) changes.set(i, t);
           }
         });
