@@ -458,6 +458,9 @@ function renderDocument(p: Parsed, i: number, after: unknown): string {
   const c = d.contents as YAML.Node;
   patchNode(d, c, p.values[i], after);
   const w = new YAML.Document();
+  // The text before the contents (comments, `---`) is kept as it is below: not rendered twice.
+  const first = YAML.isCollection(c) ? (c.items[0] as any) : undefined;
+  for (const n of [c, YAML.isPair(first) ? first.key : first] as any[]) if (n && n.range?.[0] === c.range![0]) { n.commentBefore = undefined; n.spaceBefore = false; }
   w.contents = c;
   let out = w.toString({ lineWidth: 0, indentSeq: detectIndentSeq(text, d.range[0], d.range[2]) });
   if (text[c.range![1] - 1] !== '\n') out = out.replace(/\n$/, '');

@@ -47,13 +47,14 @@ function isShape(v: unknown, s: Shape): boolean {
 
 /** `at: expected a list, got a map` when `v` is present (or `required`) and of another type. */
 function expect(v: unknown, s: Shape, at: string, required = false): string | undefined {
-  if (v === undefined) return required ? `${at}: missing` : undefined;
+  // null is absent, as Kubernetes reads it (`annotations:` with nothing after it, as Helm often renders).
+  if (v === undefined || v === null) return required ? `${at}: ${v === null ? 'null' : 'missing'}` : undefined;
   return isShape(v, s) ? undefined : `${at}: expected a ${s}, got ${typeName(v)}`;
 }
 
 function listOf(v: unknown, at: string, item: (x: any, at: string) => string | undefined): string | undefined {
   const bad = expect(v, 'list', at);
-  if (bad || v === undefined) return bad;
+  if (bad || v === undefined || v === null) return bad;
   for (const [i, x] of (v as unknown[]).entries()) { const r = expect(x, 'map', `${at}[${i}]`, true) ?? item(x, `${at}[${i}]`); if (r) return r; }
   return undefined;
 }

@@ -103,6 +103,15 @@ describe('wrong types in a manifest: exit 2 naming file, line and field; nothing
     expect(r.stderr).toMatch(new RegExp(`w\\.yaml:${line}: Deployment web: `));
   });
 
+  it('null is absent, as Kubernetes reads it (annotations: with nothing after it); comments are not doubled', () => {
+    const text = `# top\n${DEPLOY.replace('# the web tier\n', '').replace('      labels:\n', '      annotations:\n      labels:\n')}`;
+    const dir = tmp({ 'n.yaml': text });
+    const r = run(['apply', '-s', 'nmi-init', 'n.yaml'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout.startsWith('# top\napiVersion: apps/v1\n')).toBe(true);
+    expect(docs(r.stdout)[0].spec.template.metadata.annotations).toEqual({ 'identity-health.io/strategies': 'nmi-init' });
+  });
+
   it('the library names the field too (no TypeError from the transform or the audit)', () => {
     const d = YAML.parse(deployWith((x) => { x.spec.template.spec.containers[0].env = { A: 1 }; }));
     expect(() => auditWorkload(d)).toThrow(/containers\[0\]\.env: expected a list/);
