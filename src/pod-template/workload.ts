@@ -48,7 +48,7 @@ function isShape(v: unknown, s: Shape): boolean {
 /** `at: expected a list, got a map` when `v` is present (or `required`) and of another type. */
 function expect(v: unknown, s: Shape, at: string, required = false): string | undefined {
   // null is absent, as Kubernetes reads it (`annotations:` with nothing after it, as Helm often renders).
-  if (v === undefined || v === null) return required ? `${at}: ${v === null ? 'null' : 'missing'}` : undefined;
+  if (v === undefined || v === null) return !required ? undefined : v === null ? `${at}: expected a ${s}, got null` : `${at}: missing`;
   return isShape(v, s) ? undefined : `${at}: expected a ${s}, got ${typeName(v)}`;
 }
 
