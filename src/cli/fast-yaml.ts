@@ -335,8 +335,10 @@ export function parseFast(text: string): { docs: Array<FastDoc | Skipped>; value
   const values: unknown[] = [];
   const bounds: Array<[number, number, boolean]> = [];
   let prev = 0;
-  for (const s of starts) { if (s > 0) bounds.push([prev, s, prev !== 0 || text.startsWith('---')]); prev = s; }
-  bounds.push([prev, text.length, prev !== 0 || text.startsWith('---')]);
+  // A segment is marked when it starts at a `---` marker (the first one may start without).
+  const marked = (at: number) => at !== 0 || starts[0] === 0;
+  for (const s of starts) { if (s > 0) bounds.push([prev, s, marked(prev)]); prev = s; }
+  bounds.push([prev, text.length, marked(prev)]);
   for (const [from, to, marked] of bounds) {
     const eol = text.indexOf('\n', from);
     const bodyFrom = marked ? (eol < 0 || eol >= to ? to : eol + 1) : from;

@@ -4,6 +4,7 @@
  * the audit is linear in script length. (Times are measured in `npm run bench`, not asserted here.)
  */
 import { spawnSync } from 'child_process';
+import * as fc from 'fast-check';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -168,6 +169,26 @@ describe('fast reader', () => {
       });
       if (text !== texts[texts.length - 1]) expect(read / fast.docs.length).toBeGreaterThan(0.9);
     }
+  });
+
+  it('agrees with the yaml package on mutated manifests (fast-check: random edits of real documents)', () => {
+    const base = CORPUS_FILES.flatMap((f) => fs.readFileSync(path.join(CORPUS, f), 'utf8').split(/^(?=---)/m)).concat([sample(0), sample(2)]);
+    const pieces = [' ', '\n', '-', ': ', '#', ' #', '"', "'", '|', '|-', '|+', '>', '{}', '[]', '  ', 'x', '1', '0x1', '1e3', '~', 'null', 'true',
+      '- ', 'a: b', '\n  ', '\n    - ', ':', '---\n', '---', '...', '&a', '*a', '!', '%', '\t', '\\', '?', '\r\n'];
+    const edit = fc.tuple(fc.nat(), fc.constantFrom(...pieces), fc.nat({ max: 2 }));
+    fc.assert(fc.property(fc.nat({ max: base.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 3 }), (b, edits) => {
+      let t = base[b];
+      for (const [p, q, del] of edits) { const at = p % (t.length + 1); t = t.slice(0, at) + q + t.slice(at + del); }
+      const fast = parseFast(t);
+      const general = YAML.parseAllDocuments(t);
+      if (!fast || !Array.isArray(general)) return;
+      fast.docs.forEach((d, i) => {
+        if (!('fast' in d)) return;
+        // What the fast reader reads is valid YAML with the same value.
+        expect(general[i].errors).toEqual([]);
+        expect(fast.values[i]).toEqual(general[i].toJS({ maxAliasCount: 1000 }));
+      });
+    }), { numRuns: 1500, seed: 13 });
   });
 
   it.each([
