@@ -216,7 +216,7 @@ describe('--in-place', () => {
 
   it('a file changed by another program between read and rename: refused, the other change kept', async () => {
     const one = DEPLOY.replace('# the web tier\n', '');
-    const big = Array.from({ length: 15_000 }, (_, i) => one.replace(/web/g, `web-${i}`)).join('---\n');
+    const big = Array.from({ length: 10_000 }, (_, i) => one.replace(/web/g, `web-${i}`)).join('---\n');
     const dir = tmp({ 'w.yaml': big });
     const file = path.join(dir, 'w.yaml');
     const child = spawn(process.execPath, [CLI, 'apply', '-s', 'nmi-init', '-i', 'w.yaml'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
