@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import { hasFilters, InputArgs, inputPaths, lineOf, withInputs, workloadFilter } from '../inputs';
+import { serviceAccountTargets } from '../selection';
 import { flagWording, planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
 
 interface Args extends InputArgs { strategy: string; 'on-conflict'?: string; 'in-place'?: boolean; diff?: boolean; [k: string]: unknown }
@@ -25,11 +26,9 @@ export function builder(y: Argv): Argv<Args> {
     .epilogue('Conflicts: a container that already has a readiness or liveness probe is an error (exit 2) naming the workload, container and probe; --on-conflict skip leaves such workloads unchanged and lists them on stderr. Re-running apply changes nothing.')) as unknown as Argv<Args>;
 }
 
-const saKey = (ns: unknown, name: unknown) => `${ns ?? ''}/${name}`;
-
 export async function handler(a: Args): Promise<void> {
   const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
-  const { isWorkload, podTemplateOf } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
+  const { isWorkload } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
   const io = require('../yaml-io') as typeof import('../yaml-io');
 
   const id = strategyId(a.strategy);
@@ -47,11 +46,8 @@ export async function handler(a: Args): Promise<void> {
   // Workload identity with --client-id annotates ServiceAccounts: every one when no filter is
   // given (as the mixin on a chart), else only those the selected workloads run as.
   const annotateSa = Object.keys(plan.serviceAccountAnnotations).length > 0;
-  const usedSa = new Set<string>();
-  if (annotateSa && hasFilters(a)) {
-    for (const p of parsedAll) for (const v of p.values) if (isWorkload(v) && selected(v)) usedSa.add(saKey(v.metadata?.namespace, podTemplateOf(v)?.spec.serviceAccountName ?? 'default'));
-  }
-  const isTargetSa = (v: any) => annotateSa && v?.kind === 'ServiceAccount' && (!hasFilters(a) || usedSa.has(saKey(v.metadata?.namespace, v.metadata?.name)));
+  const targetSa = serviceAccountTargets(parsedAll.flatMap((p) => p.values), selected, hasFilters(a));
+  const isTargetSa = (v: unknown) => annotateSa && targetSa(v);
   let accounts = 0;
   // Read and transform everything before writing anything: an error anywhere leaves every file as it was.
   for (const parsed of parsedAll) {

@@ -63,7 +63,7 @@ export function transformResourceList(list: any): any {
   if (!list || list.kind !== 'ResourceList' || !Array.isArray(list.items ?? [])) throw new UsageError('stdin is not a ResourceList (kind: ResourceList, items: [...])');
   const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
   const { isWorkload } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
-  const { workloadFilter } = require('../inputs') as typeof import('../inputs');
+  const { hasFilters, workloadFilter } = require('../inputs') as typeof import('../inputs');
   const { strategyId, flagWording } = require('../strategy-flags') as typeof import('../strategy-flags');
   const { planFor } = require('../../transform') as typeof import('../../transform');
   const c = configOf(list.functionConfig);
@@ -71,10 +71,13 @@ export function transformResourceList(list: any): any {
   let plan;
   try { plan = planFor(id, c.options); } catch (e: any) { throw new UsageError(`functionConfig: ${flagWording(e.message)}`); }
   const selected = workloadFilter(c.filterArgs as any);
+  // The same selection as apply: with a selector, only the ServiceAccounts the selected workloads run as.
+  const { serviceAccountTargets } = require('../selection') as typeof import('../selection');
+  const targetSa = serviceAccountTargets(list.items ?? [], selected, hasFilters(c.filterArgs as any));
   const results: Result[] = [];
   let changed = 0;
   const items = (list.items ?? []).map((d: any) => {
-    const sa = d?.kind === 'ServiceAccount' && Object.keys(plan.serviceAccountAnnotations).length > 0;
+    const sa = Object.keys(plan.serviceAccountAnnotations).length > 0 && targetSa(d);
     if (!sa && (!isWorkload(d) || !selected(d))) return d;
     const at = { resourceRef: refOf(d), ...(fileOf(d) ? { file: fileOf(d) } : {}) };
     try {
