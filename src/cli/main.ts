@@ -13,11 +13,37 @@ import * as list from './commands/list';
 import * as policy from './commands/policy';
 import * as recommend from './commands/recommend';
 import * as synth from './commands/synth';
+import { docPath } from './docs';
 import { exitCodeOf, EXIT } from './errors';
 
-const EPILOGUE = `Exit codes: 0 ok; 1 policy failure (audit --require not met; krm: a result is an error); 2 usage or input error (bad flag
-or option value, invalid YAML, conflict with existing probes), nothing written.
-Docs: docs/cli.md. Strategy table: identity-health list.`;
+const EPILOGUE = `Exit codes: 0 ok; 1 policy failure (audit --require not met; krm: a result is an error); 2 usage or input error (bad flag or option value, invalid YAML, conflict with existing probes), nothing written.
+Docs: ${docPath('cli.md')} (every command, with real output); pipelines.md (Helm, kustomize, kpt, CI), runtime.md and design.md beside it.`;
+
+const NO_COMMAND = 'give a command (the list is above)';
+
+/** camelCase -> kebab-case, as yargs lists an unknown `--foo-bar` twice (foo-bar, fooBar). */
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * yargs' own messages made plain: an unknown flag is listed once, with the closest known flag;
+ * an unknown command names itself and the closest command.
+ */
+function usageMessage(msg: string, args: string[], known: string[], commands: string[]): string {
+  const { didYouMean } = require('../suggest') as typeof import('../suggest');
+  const word = args.find((x) => !x.startsWith('-'));
+  if (/^Did you mean /.test(msg) || (word && !commands.includes(word) && new RegExp(`^Unknown arguments?: ${word}$`).test(msg) && args.indexOf(word) === 0)) {
+    return `unknown command "${word}"${didYouMean(String(word), commands)}`;
+  }
+  const m = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (!m) return msg;
+  const names = m[1].split(', ');
+  const flags = [...new Set(names.map(kebab))].filter((n) => names.includes(n) || !names.includes(kebab(n)));
+  const shown = flags.map((n) => {
+    const dashed = n.length === 1 ? `-${n}` : `--${n}`;
+    return args.some((x) => x === dashed || x.startsWith(`${dashed}=`) || x === `--no-${n}`) ? `${dashed}${didYouMean(n, known.filter((k) => k.length > 1 && k === kebab(k)), '--')}` : `"${n}"`;
+  });
+  return `unknown ${shown.length > 1 ? 'arguments' : 'argument'}: ${shown.join(', ')}`;
+}
 
 export async function main(args: string[]): Promise<number> {
   let usageShown = false;
@@ -34,21 +60,29 @@ export async function main(args: string[]): Promise<number> {
     .command(krm)
     .option('output', { type: 'string', choices: ['yaml', 'json'], describe: 'format of manifests and reports on stdout', global: true })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'only errors on stderr', global: true })
-    .option('color', { type: 'boolean', describe: 'colour (off with --no-color or NO_COLOR)', global: true })
-    .example('$0 list', 'the six strategies and what each catches')
+    .option('color', { type: 'boolean', describe: 'colour: --color forces it (also when piped), --no-color or NO_COLOR turns it off [default: on a terminal]', global: true })
+    .example('$0 list', 'the nine strategies and what each catches')
     .example('$0 recommend', 'answer a few questions, get a strategy')
     .example('$0 apply --strategy nmi-probes k8s/ --in-place', 'add the checks to existing manifests')
     .example('$0 audit k8s/ --require identity-probes', 'CI gate')
     .example('$0 policy --engine vap -s identity-init', 'enforce on the cluster')
     .epilogue(EPILOGUE)
-    .demandCommand(1, 'Give a command; see the list above.')
+    .demandCommand(1, NO_COMMAND)
     .recommendCommands()
     .strict()
-    .wrap(Math.min(120, process.stdout.columns || 120))
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(80, process.stdout.columns || 80))
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
-      if (!usageShown) { usageShown = true; process.stderr.write(`Error: ${msg}\nRun identity-health --help (or <command> --help) for usage.\n`); }
+      if (!usageShown) {
+        usageShown = true;
+        if (msg === NO_COMMAND) cli.showHelp((h) => process.stderr.write(`${h}\n\n`));
+        const known = Object.keys((cli as any).getOptions().key);
+        const commands = ['list', 'explain', 'recommend', 'synth', 'apply', 'audit', 'policy', 'krm'];
+        process.stderr.write(`Error: ${usageMessage(msg, args, known, commands)}\nRun identity-health --help (or <command> --help) for usage.\n`);
+      }
       throw Object.assign(new Error(msg), { name: 'YError', reported: true });
     });
   try {

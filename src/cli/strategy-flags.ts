@@ -125,10 +125,12 @@ export function flagWording(message: string): string {
   const flagOf = (key: string) => STRATEGY_FLAGS.find((f) => f.path.join('.') === key)?.flag;
   return message
     .replace(/onConflict '?(error|skip|sidecar)\b'?/g, '--on-conflict $1')
+    .replace(/\binvalid onConflict\b/g, 'invalid --on-conflict')
+    .replace(/\binvalid ([\w.]+)(\[\d+\])? /g, (m, k: string) => (flagOf(k) ? `invalid --${flagOf(k)} ` : m))
     .replace(/\boption (\w+)/g, (m, k: string) => (flagOf(k) ? `--${flagOf(k)}` : m));
 }
 
-/** The validated plan for `strategyId` from the flags; an OptionError keeps the core's message and names the flag. */
+/** The validated plan for `strategyId` from the flags; an OptionError keeps the core's message, worded with the flag. */
 export function planFromFlags(id: string, argv: Record<string, unknown>, extra: Record<string, unknown> = {}): { plan: import('../pod-template/apply').Plan; options: Record<string, any> } {
   rejectForeignFlags(id, argv);
   const options = strategyOptions(argv, extra);
@@ -136,11 +138,8 @@ export function planFromFlags(id: string, argv: Record<string, unknown>, extra: 
   try {
     return { plan: planFor(id, options), options };
   } catch (e: any) {
-    if (e?.name === 'OptionError') {
-      const flag = STRATEGY_FLAGS.find((f) => e.option === f.path.join('.') || e.option === f.path[0] || String(e.option).startsWith(`${f.path.join('.')}[`));
-      const extraFlag = e.option === 'onConflict' ? 'on-conflict' : undefined;
-      if (flag || extraFlag) e.message += ` (flag --${flag?.flag ?? extraFlag})`;
-    }
+    // The core names the option (`invalid nmiPort "x"`); on the command line it is the flag.
+    if (e?.name === 'OptionError') e.message = flagWording(e.message);
     throw e;
   }
 }

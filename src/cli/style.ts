@@ -1,8 +1,8 @@
-/** Minimal ANSI styling: on only for a TTY, off with --no-color or NO_COLOR (https://no-color.org). */
+/** Minimal ANSI styling: on for a TTY; --color forces it (also when piped), --no-color or NO_COLOR (https://no-color.org) turns it off. */
 export interface Style { bold(s: string): string; dim(s: string): string; red(s: string): string; yellow(s: string): string; green(s: string): string }
 
 export function styleFor(stream: NodeJS.WriteStream, colorFlag: boolean | undefined): Style {
-  const on = colorFlag !== false && !process.env.NO_COLOR && !!stream.isTTY;
+  const on = colorFlag ?? (!process.env.NO_COLOR && !!stream.isTTY);
   const wrap = (code: number, reset: number) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[${reset}m` : s);
   return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39) };
 }
