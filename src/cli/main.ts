@@ -4,6 +4,7 @@
  * Startup stays cheap: command modules load their heavy dependencies (yaml, the strategy core,
  * cdk8s for synth only) inside their handlers, so `--help` loads yargs and nothing else.
  */
+import type { Argv } from 'yargs';
 import yargs from 'yargs/yargs';
 import * as apply from './commands/apply';
 import * as audit from './commands/audit';
@@ -45,9 +46,21 @@ function usageMessage(msg: string, args: string[], known: string[], commands: st
   return `unknown ${shown.length > 1 ? 'arguments' : 'argument'}: ${shown.join(', ')}`;
 }
 
+/** yargs reads `--flag=maybe` on a boolean flag as false: a typo must not pass for an answer. */
+function rejectNonBooleans(args: string[], booleans: string[]): void {
+  for (const arg of args) {
+    if (arg === '--') break;
+    const m = /^--(no-)?([^=]+)=(.*)$/.exec(arg);
+    if (m && booleans.includes(m[2]) && !['true', 'false'].includes(m[3])) {
+      const { UsageError } = require('./errors') as typeof import('./errors');
+      throw new UsageError(`--${m[1] ?? ''}${m[2]} is a yes/no flag: give it alone, --no-${m[2]}, or =true / =false (got "${m[3]}")`);
+    }
+  }
+}
+
 export async function main(args: string[]): Promise<number> {
   let usageShown = false;
-  const cli = yargs(args)
+  const cli: Argv<any> = yargs(args)
     .scriptName('identity-health')
     .usage('$0 <command> [options]\n\nHealth checks for Azure pod identity (AAD Pod Identity NMI / IMDS token) and Azure AD Workload Identity on Kubernetes workloads.')
     .command(list)
@@ -67,6 +80,7 @@ export async function main(args: string[]): Promise<number> {
     .example('$0 audit k8s/ --require identity-probes', 'CI gate')
     .example('$0 policy --engine vap -s identity-init', 'enforce on the cluster')
     .epilogue(EPILOGUE)
+    .middleware((): void => rejectNonBooleans(args, (cli as any).getOptions().boolean), true)
     .demandCommand(1, NO_COMMAND)
     .recommendCommands()
     .strict()
@@ -78,7 +92,7 @@ export async function main(args: string[]): Promise<number> {
       if (err) throw err;
       if (!usageShown) {
         usageShown = true;
-        if (msg === NO_COMMAND) cli.showHelp((h) => process.stderr.write(`${h}\n\n`));
+        if (msg === NO_COMMAND) cli.showHelp((h: string) => process.stderr.write(`${h}\n\n`));
         const known = Object.keys((cli as any).getOptions().key);
         const commands = ['list', 'explain', 'recommend', 'synth', 'apply', 'audit', 'policy', 'krm'];
         process.stderr.write(`Error: ${usageMessage(msg, args, known, commands)}\nRun identity-health --help (or <command> --help) for usage.\n`);

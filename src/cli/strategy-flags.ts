@@ -127,7 +127,8 @@ export function flagWording(message: string): string {
     .replace(/onConflict '?(error|skip|sidecar)\b'?/g, '--on-conflict $1')
     .replace(/\binvalid onConflict\b/g, 'invalid --on-conflict')
     .replace(/\binvalid ([\w.]+)(\[\d+\])? /g, (m, k: string) => (flagOf(k) ? `invalid --${flagOf(k)} ` : m))
-    .replace(/\boption (\w+)/g, (m, k: string) => (flagOf(k) ? `--${flagOf(k)}` : m));
+    .replace(/\boption (\w+)/g, (m, k: string) => (flagOf(k) ? `--${flagOf(k)}` : m))
+    .replace(/\b([a-z]+[A-Z]\w*)\b/g, (m, k: string) => (flagOf(k) ? `--${flagOf(k)}` : m));
 }
 
 /** The validated plan for `strategyId` from the flags; an OptionError keeps the core's message, worded with the flag. */

@@ -29,7 +29,9 @@ export function builder(y: Argv): Argv<Args> {
 
 export async function handler(a: Args): Promise<void> {
   const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
-  const { isWorkload } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
+  const { isWorkload, podTemplateOf, workloadName } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
+  const { podIdentityBindingMissing, POD_IDENTITY_LABEL } = require('../../audit') as typeof import('../../audit');
+  const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
   const io = require('../yaml-io') as typeof import('../yaml-io');
 
   const id = strategyId(a.strategy);
@@ -38,6 +40,8 @@ export async function handler(a: Args): Promise<void> {
   if (a['in-place'] && paths.includes('-')) throw new UsageError('--in-place cannot write to stdin; drop - or --in-place');
 
   const selected = workloadFilter(a);
+  // Token checks (strategies 4-6) on a pod NMI does not bind can never pass: say so (audit: a defect).
+  const needsBinding = getStrategy(id).checks === 'identity';
   const errors: string[] = [];
   const skipped: string[] = [];
   const notes: string[] = [];
@@ -71,6 +75,9 @@ export async function handler(a: Args): Promise<void> {
         const r = applyPlan(v, plan);
         if (r.outcome === 'applied') { changes.set(i, r.doc); applied++; } else if (r.outcome === 'skipped') skipped.push(`${src.name}:${lineOf(parsed, i)}: ${r.messages.join('; ')}`); else unchanged++;
         if (r.outcome === 'applied') notes.push(...r.messages.map((m) => `${src.name}:${lineOf(parsed, i)}: ${m}`));
+        if (r.outcome !== 'skipped' && needsBinding && !(POD_IDENTITY_LABEL in (podTemplateOf(r.doc as any)?.metadata.labels ?? {}))) {
+          notes.push(`${src.name}:${lineOf(parsed, i)}: ${workloadName(v)}: warning: ${podIdentityBindingMissing().message}`);
+        }
       } catch (e: any) {
         if (e.name === 'ConflictError') {
           // One line per workload; how to resolve is said once, below.

@@ -14,7 +14,7 @@ const MIXINS: Record<string, string> = {
 };
 
 export const command = 'synth';
-export const describe = 'Write a new Deployment (cdk8s-plus-27) with a strategy applied';
+export const describe = 'Write a new Deployment (cdk8s-plus-27) with a strategy applied (and its ServiceAccount for workload identity)';
 
 export function builder(y: Argv): Argv<Args> {
   // Here --image and --port describe the app (as in the issue); the init strategies' check image is --check-image.
@@ -42,6 +42,7 @@ export async function handler(a: Args): Promise<void> {
   const image = v.image('image', String(a.image));
   const port = a.port === undefined ? undefined : v.port('port', a.port);
   const replicas = v.count('replicas', a.replicas, 0, 10000);
+  const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
   const mixins = require('../../cdk8s/strategies') as Record<string, new (o: object) => any>;
   const mixin = new mixins[MIXINS[id]](options);
 
@@ -51,9 +52,14 @@ export async function handler(a: Args): Promise<void> {
   const { applyMixin } = require('../../cdk8s/mixin') as typeof import('../../cdk8s/mixin');
   const app = new App({ outdir: require('os').tmpdir() });
   const chart = new Chart(app, name, { disableResourceNameHashes: true });
+  // Workload identity: the pod runs as its own ServiceAccount, which the strategy annotates
+  // (azure.workload.identity/client-id with --client-id); both are written.
+  const wi = getStrategy(id).checks === 'workload-identity';
+  const serviceAccount = wi ? new kplus.ServiceAccount(chart, `${name}-sa`, { metadata: { name } }) : undefined;
   new kplus.Deployment(chart, name, {
     metadata: { name },
     replicas,
+    serviceAccount,
     containers: [{ name, image, ...(port ? { portNumber: port } : {}) }],
   });
   applyMixin(chart, mixin);
