@@ -96,7 +96,7 @@ describe('help and globals', () => {
     const probe = (args: string[]) => spawnSync(process.execPath, ['-e', `
       const m = require(${JSON.stringify(CLI)});
       m.main(${JSON.stringify(args)}).then(() => {
-        const loaded = Object.keys(require.cache).filter((f) => /node_modules\\/(cdk8s|cdk8s-plus-27|constructs)\\//.test(f));
+        const loaded = Object.keys(require.cache).filter((f) => /node_modules\\/(cdk8s|cdk8s-plus-27|cdk8s-plus-33|constructs)\\//.test(f));
         process.stderr.write('LOADED=' + loaded.length + '\\n');
       });`], { cwd: ROOT, encoding: 'utf8', input: '' }).stderr;
     expect(probe(['--help'])).toMatch(/LOADED=0/);

@@ -18,7 +18,8 @@ let tarballs: { main: string; runtime: string };
 /** Installed packages and their size (file bytes) under `project`/node_modules. */
 export function footprint(project: string): { packages: number; mb: number } {
   const lock = JSON.parse(fs.readFileSync(path.join(project, 'package-lock.json'), 'utf8'));
-  const packages = Object.keys(lock.packages).filter((k) => k.startsWith('node_modules/')).length;
+  // Installed ones: the lockfile also lists optional packages left out (--omit=optional).
+  const packages = Object.keys(lock.packages).filter((k) => k.includes('node_modules/') && fs.existsSync(path.join(project, k))).length;
   let bytes = 0;
   const walk = (d: string): void => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -180,22 +181,34 @@ describe('runtime only: the app that wants just the app-level checks', () => {
   });
 });
 
-describe('CLI users: a global install', () => {
-  let prefix: string;
+describe('CLI users: the package alone, as npx or a global install gets it', () => {
+  let project: string;
   beforeAll(() => {
-    prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-global-'));
+    project = scratch('cli');
     // npm installs the cdk8s and constructs peers with it, so every command works, synth included.
-    run('npm', [...INSTALL, '--global', '--prefix', prefix, tarballs.main], prefix);
+    run('npm', [...INSTALL, tarballs.main], project);
   }, 240_000);
-  afterAll(() => { if (prefix) fs.rmSync(prefix, { recursive: true, force: true }); });
+  afterAll(() => { if (project) fs.rmSync(project, { recursive: true, force: true }); });
 
-  it('runs every command, synth included, from the global bin', () => {
-    const bin = path.join(prefix, 'bin/identity-health');
-    expect(run(bin, ['--help'], prefix)).toMatch(/identity-health <command>/);
-    const out = run(bin, ['synth', '-s', 'nmi-init', '--name', 'api', '--image', 'example.azurecr.io/api:1'], prefix);
-    expect(out).toMatch(/kind: Deployment[\s\S]*identity-health-nmi-init/);
+  it('installs a few packages, no install scripts; the README has the figures', () => {
+    const f = footprint(project);
+    const lock = JSON.parse(fs.readFileSync(path.join(project, 'package-lock.json'), 'utf8'));
+    expect(Object.values(lock.packages).some((p: any) => p.hasInstallScript)).toBe(false);
+    const m = /library and CLI \(`cdk8s-identity-health`\) \| (\d+) packages? \| ([\d.]+) MB/.exec(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+    expect(m, 'README: the Install table row for the main package').not.toBeNull();
+    // Peer and dependency versions float within their ranges: the figures may drift a little.
+    expect(Math.abs(f.packages - Number(m![1]))).toBeLessThanOrEqual(3);
+    expect(Math.abs(f.mb - Number(m![2]))).toBeLessThanOrEqual(3);
+  });
+
+  it('runs every command, synth included, from its bin', () => {
+    const bin = path.join(project, 'node_modules/.bin/identity-health');
+    expect(run(bin, ['--help'], project)).toMatch(/identity-health <command>/);
+    const out = run(bin, ['synth', '-s', 'workload-identity-init', '--name', 'api', '--image', 'example.azurecr.io/api:1', '--client-id', '11111111-1111-1111-1111-111111111111'], project);
+    expect(out).toMatch(/kind: ServiceAccount[\s\S]*kind: Deployment[\s\S]*identity-health-workload-identity-init/);
+    expect(run(bin, ['list', '--output', 'json'], project)).toContain('"workload-identity-probes"');
     // --help names the docs where they are installed.
-    const docs = /Docs: (\S+cli\.md)/.exec(run(bin, ['--help'], prefix));
-    expect(docs && fs.existsSync(docs[1])).toBe(true);
+    const docs = /Docs:\s+(\S+cli\.md)/.exec(run(bin, ['--help'], project));
+    expect(docs && fs.existsSync(docs[1]) && docs[1].startsWith(project)).toBe(true);
   });
 });

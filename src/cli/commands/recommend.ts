@@ -177,6 +177,9 @@ async function ask(identityFlag: 'pod' | 'workload' | undefined): Promise<Partia
       if (text === undefined) continue;
       if (k === 'imageHasCurl' && out.imageHasShell === false) continue;
       if ((k === 'imageHasShell' || k === 'imageHasCurl') && out.appHasHealthEndpoint) continue;
+      // Without runtime detection only the init strategies remain: the app's endpoint and image do
+      // not matter, and for workload identity neither does the exchange (its init check makes it).
+      if (k === 'needIdentityCheck' && out.identity === 'workload' && out.needRuntimeDetection === false) continue;
       // Without runtime detection only the init strategies remain: the app's endpoint and image do not matter.
       if ((k === 'appHasHealthEndpoint' || k === 'imageHasShell' || k === 'imageHasCurl') && out.needRuntimeDetection === false) continue;
       (out as any)[k] = await choose(`${text} ${d ? '[Y/n]' : '[y/N]'}`, { y: true, yes: true, n: false, no: false }, d);

@@ -1,4 +1,4 @@
-/** `synth`: a new Deployment built with cdk8s-plus-27 and the strategy's mixin (the only command that loads cdk8s). */
+/** `synth`: a new Deployment built with cdk8s-plus-33 and the strategy's mixin (the only command that loads cdk8s). */
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../inputs';
 import { UsageError } from '../errors';
@@ -14,7 +14,7 @@ const MIXINS: Record<string, string> = {
 };
 
 export const command = 'synth';
-export const describe = 'Write a new Deployment (cdk8s-plus-27) with a strategy applied (and its ServiceAccount for workload identity)';
+export const describe = 'Write a new Deployment (cdk8s-plus-33) with a strategy applied (and its ServiceAccount for workload identity)';
 
 export function builder(y: Argv): Argv<Args> {
   // Here --image and --port describe the app (as in the issue); the init strategies' check image is --check-image.
@@ -48,7 +48,7 @@ export async function handler(a: Args): Promise<void> {
 
   // Loaded here only: cdk8s and cdk8s-plus cost most of a second to require.
   const { App, Chart } = require('cdk8s') as typeof import('cdk8s');
-  const kplus = require('cdk8s-plus-27') as typeof import('cdk8s-plus-27');
+  const kplus = require('cdk8s-plus-33') as typeof import('cdk8s-plus-33');
   const { applyMixin } = require('../../cdk8s/mixin') as typeof import('../../cdk8s/mixin');
   const app = new App({ outdir: require('os').tmpdir() });
   const chart = new Chart(app, name, { disableResourceNameHashes: true });
