@@ -30,7 +30,8 @@ export async function handler(a: Args): Promise<void> {
   const required = values(a.require);
   for (const r of required) {
     if (r !== 'any' && !(STRATEGY_IDS as readonly string[]).includes(r)) {
-      throw new UsageError(`unknown strategy "${r}" in --require: expected any or one of ${STRATEGY_IDS.join(', ')}`);
+      const { didYouMean } = require('../../suggest') as typeof import('../../suggest');
+      throw new UsageError(`unknown strategy "${r}" in --require${didYouMean(r, STRATEGY_IDS)}: expected any or one of ${STRATEGY_IDS.join(', ')}`);
     }
   }
   const selected = workloadFilter(a);
