@@ -45,7 +45,7 @@ const DOCS = ['README.md', 'docs/cli.md', 'docs/pipelines.md'];
 describe.each(DOCS)('%s: console samples are real output', (doc) => {
   const { files, sessions } = samplesOf(fs.readFileSync(path.join(ROOT, doc), 'utf8'));
 
-  it('has samples, and every one matches a real run', () => {
+  it('has samples, and every one matches a real run', { timeout: 300_000 }, () => {
     expect(sessions.length, `${doc} has no console samples`).toBeGreaterThan(0);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-docs-'));
     const bin = path.join(dir, '.bin');
