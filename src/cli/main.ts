@@ -17,8 +17,10 @@ import * as synth from './commands/synth';
 import { docPath } from './docs';
 import { exitCodeOf, EXIT } from './errors';
 
-const EPILOGUE = `Exit codes: 0 ok; 1 policy failure (audit --require not met; krm: a result is an error); 2 usage or input error (bad flag or option value, invalid YAML, conflict with existing probes), nothing written.
-Docs: ${docPath('cli.md')} (every command, with real output); pipelines.md (Helm, kustomize, kpt, CI), runtime.md and design.md beside it.`;
+const EPILOGUE = `Exit codes: 0 ok; 1 policy failure (audit --require not met; krm: a result is an error); 2 usage or input error (bad flag or option value, invalid YAML, conflict with existing probes), nothing written.`;
+
+/** Printed after any help, unwrapped: an install path may be longer than a line and must stay whole. */
+const docsNote = () => `Docs: ${docPath('cli.md')}\n  (every command, with real output); pipelines.md (Helm, kustomize, kpt, CI),\n  runtime.md and design.md beside it.\n`;
 
 const NO_COMMAND = 'give a command (the list is above)';
 
@@ -92,7 +94,7 @@ export async function main(args: string[]): Promise<number> {
       if (err) throw err;
       if (!usageShown) {
         usageShown = true;
-        if (msg === NO_COMMAND) cli.showHelp((h: string) => process.stderr.write(`${h}\n\n`));
+        if (msg === NO_COMMAND) cli.showHelp((h: string) => process.stderr.write(`${h}\n${docsNote()}\n`));
         const known = Object.keys((cli as any).getOptions().key);
         const commands = ['list', 'explain', 'recommend', 'synth', 'apply', 'audit', 'policy', 'krm'];
         process.stderr.write(`Error: ${usageMessage(msg, args, known, commands)}\nRun identity-health --help (or <command> --help) for usage.\n`);
@@ -101,6 +103,7 @@ export async function main(args: string[]): Promise<number> {
     });
   try {
     await cli.parseAsync();
+    if (args.some((x) => x === '--help' || x === '-h')) process.stdout.write(docsNote());
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (e: any) {
     const code = exitCodeOf(e);

@@ -1,6 +1,5 @@
 /** `apply`: add a strategy to existing manifests, changing only the pod templates of selected workloads. */
 import type { Argv } from 'yargs';
-import { docPath } from '../docs';
 import { UsageError } from '../errors';
 import { hasFilters, InputArgs, inputPaths, lineOf, withInputs, workloadFilter } from '../inputs';
 import { serviceAccountTargets } from '../selection';
@@ -23,7 +22,7 @@ export function builder(y: Argv): Argv<Args> {
     .example('helm template . | $0 apply -s nmi-probes --on-conflict sidecar -', 'from stdin; probes go to a sidecar where the app has its own')
     .example('$0 apply -s nmi-probes --kind Deployment --name api -l tier=backend --containers server --diff k8s/', 'only some workloads, review first')
     .example('$0 apply -s workload-identity-init --client-id <guid> k8s/ -i', 'workload identity: label the pods, annotate their ServiceAccounts')
-    .example('helm install web ./chart --post-renderer ./identity-health-post-render.sh', `as a Helm post-renderer (${docPath('pipelines.md')})`)
+    .example('helm install web ./chart --post-renderer ./identity-health-post-render.sh', 'as a Helm post-renderer (docs: pipelines.md, path below)')
     .epilogue('Conflicts: a container that already has a readiness or liveness probe is an error (exit 2) naming the workload, container and probe; --on-conflict skip leaves such workloads unchanged and lists them on stderr. Re-running apply changes nothing.')) as unknown as Argv<Args>;
 }
 

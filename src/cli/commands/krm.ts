@@ -5,7 +5,6 @@
  * IdentityHealthStrategy (spec.strategy, spec.options as the library takes them, spec.selector).
  */
 import type { Argv } from 'yargs';
-import { docPath } from '../docs';
 import { EXIT, UsageError } from '../errors';
 import type { GlobalArgs } from '../inputs';
 
@@ -17,7 +16,7 @@ export const describe = 'KRM function: ResourceList on stdin (options in functio
 
 export function builder(y: Argv): Argv<GlobalArgs> {
   return y
-    .example('kustomize build --enable-alpha-plugins --enable-exec overlays/prod', `as an exec transformer (${docPath('pipelines.md')})`)
+    .example('kustomize build --enable-alpha-plugins --enable-exec overlays/prod', 'as an exec transformer (docs: pipelines.md, path below)')
     .example('cat resource-list.yaml | $0 krm', 'directly')
     .epilogue(`functionConfig: a ConfigMap with data {strategy: <id>, <apply flag>: <value>, ...} (e.g. client-id, on-conflict, containers, selector, kind, name), or kind ${FUNCTION_KIND} (apiVersion ${FUNCTION_API_VERSION}) with spec {strategy, options, selector, kinds, names}. Exit 1 when a result is an error (kustomize then stops), 2 on bad input.`) as Argv<GlobalArgs>;
 }

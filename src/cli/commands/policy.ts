@@ -1,6 +1,5 @@
 /** `policy`: enforce a strategy on the cluster (Kyverno mutation, or a ValidatingAdmissionPolicy that rejects what lacks it). */
 import type { Argv } from 'yargs';
-import { docPath } from '../docs';
 import type { GlobalArgs } from '../inputs';
 import { planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
 
@@ -18,7 +17,7 @@ export function builder(y: Argv): Argv<Args> {
     .example('$0 policy --engine kyverno -s nmi-init > nmi-init-policy.yaml', 'every pod bound to an identity gets the NMI init check')
     .example('$0 policy --engine kyverno -s identity-probes --containers app --client-id <guid>', 'probes on the container named app')
     .example('$0 policy --engine vap -s workload-identity-init | kubectl apply -f -', 'reject workload identity pods without the init check')
-    .epilogue(`Kyverno cannot report conflicts: where apply would stop, the policy keeps what the pod has (add-if-absent anchors). Without --containers the Kyverno patch targets every container (apply: the first). See ${docPath('pipelines.md')}.`), ['sidecar-image']) as unknown as Argv<Args>;
+    .epilogue(`Kyverno cannot report conflicts: where apply would stop, the policy keeps what the pod has (add-if-absent anchors). Without --containers the Kyverno patch targets every container (apply: the first). See pipelines.md in the docs (path below).`), ['sidecar-image']) as unknown as Argv<Args>;
 }
 
 export async function handler(a: Args): Promise<void> {
