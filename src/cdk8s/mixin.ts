@@ -17,7 +17,7 @@ const HOOKS = Symbol.for('cdk8s-identity-health.hooks');
 
 type Hooked = ApiObject & { [HOOKS]?: IdentityHealthMixin[] };
 
-/** Base of the six strategy mixins. Options are validated when the mixin is created. */
+/** Base of the nine strategy mixins. Options are validated when the mixin is created. */
 export abstract class IdentityHealthMixin implements IMixin {
   /** Brand check that works across copies of this package (never `instanceof`). */
   static isIdentityHealthMixin(x: unknown): x is IdentityHealthMixin {

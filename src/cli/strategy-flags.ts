@@ -28,7 +28,7 @@ export const STRATEGY_FLAGS: readonly Flag[] = [
   { flag: 'object-id', path: ['objectId'], kind: 'string', describe: 'identity object id (object_id)' },
   { flag: 'mi-res-id', path: ['miResId'], kind: 'string', describe: 'identity ARM resource id (mi_res_id)' },
   { flag: 'api-version', path: ['apiVersion'], kind: 'string', describe: 'IMDS api-version [default: 2018-02-01]' },
-  { flag: 'verify-identity', path: ['verifyIdentity'], kind: 'bool', describe: "check the token's appid/oid claim [default: true with --client-id/--object-id]" },
+  { flag: 'verify-identity', path: ['verifyIdentity'], kind: 'bool', describe: "check the token's appid/oid claim [default: true with --client-id or --object-id]" },
   { flag: 'check-nmi', path: ['checkNmi'], kind: 'bool', describe: 'check NMI before the token request [default: true]' },
   { flag: 'request-timeout', path: ['requestTimeout'], kind: 'seconds', describe: 'bound of one token request (exchange), seconds [default: 4 in probes; init: 90 pod identity, 10 workload identity]' },
   { flag: 'exchange', path: ['exchange'], kind: 'bool', describe: 'workload identity: exchange the federated token at AAD (catches a missing federated credential) [default: true in init, false in probes]' },

@@ -199,6 +199,9 @@ describe('CLI manners', () => {
     const epilogue = 'Conflicts: a container that already has a readiness or liveness probe is an error (exit 2) naming the workload, container and probe; --on-conflict skip leaves such workloads unchanged and lists them on stderr. Re-running apply changes nothing.';
     const out = words(run(['apply', '--help']).stdout);
     for (const w of words(epilogue)) expect(out, w).toContain(w);
+    // Examples too: long tokens stay whole.
+    expect(out).toContain('./identity-health-post-render.sh');
+    expect(words(run(['krm', '--help']).stdout)).toContain('--enable-alpha-plugins');
     expect(run(['list']).stdout).toMatch(/^9  workload-identity-app-check/m);
   });
 });
