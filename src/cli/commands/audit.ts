@@ -17,7 +17,7 @@ export function builder(y: Argv): Argv<Args> {
     .example('$0 audit k8s/ --require identity-probes --kind Deployment', 'CI: fail (exit 1) unless every Deployment has it')
     .example('kustomize build overlays/prod | $0 audit - --require any --format json', 'from stdin, machine-readable')
     .example('helm template web ./chart | $0 audit - --require identity-probes --skip-helm-hooks test', 'the Helm gate: the chart\'s test pod is not post-rendered')
-    .epilogue('Defects found: curl without --fail, NMI health checked by status only, HOST_IP used but not set, `==` in sh, httpGet probes to 169.254.169.254, missing token Metadata header, missing timeouts; workload identity: label azure.workload.identity/use missing while the checks expect the webhook env, proxy sidecar requested but not checked, token file read without an expiry check. Errors void the check; warnings do not.') as unknown as Argv<Args>;
+    .epilogue('Defects found: curl without --fail, NMI health checked by status only, HOST_IP used but not set, `==` in sh, httpGet probes to 169.254.169.254, missing token Metadata header, missing timeouts, a token check on a pod without the aadpodidbinding label; workload identity: label azure.workload.identity/use missing while the checks expect the webhook env, proxy sidecar requested but not checked, token file read without an expiry check. Errors void the check; warnings do not.') as unknown as Argv<Args>;
 }
 
 export async function handler(a: Args): Promise<void> {
