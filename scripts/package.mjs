@@ -41,7 +41,7 @@ export function stageRuntime(dir = path.join(ROOT, 'lib/packages/runtime')) {
   const doc = fs.readFileSync(path.join(ROOT, 'docs/runtime.md'), 'utf8').replaceAll(`${root.name}/runtime`, RUNTIME_PACKAGE);
   fs.writeFileSync(path.join(dir, 'README.md'), `# ${RUNTIME_PACKAGE}
 
-The runtime module of [${root.name}](https://www.npmjs.com/package/${root.name}) on its own: no
+The runtime module of the ${root.name} package on its own: no
 dependencies (Node standard library only). The same module ships in ${root.name} as
 \`${root.name}/runtime\`; install this one when the app needs only the app-level checks.
 
