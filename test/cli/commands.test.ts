@@ -87,7 +87,7 @@ describe('synth', () => {
   });
 
   it('validates its own flags (exit 2)', () => {
-    expect(run(['synth', '-s', 'nmi-init', '--name', 'Bad_Name', '--image', 'x:1']).stderr).toMatch(/invalid name "Bad_Name"/);
+    expect(run(['synth', '-s', 'nmi-init', '--name', 'Bad_Name', '--image', 'x:1']).stderr).toMatch(/invalid --name "Bad_Name"/);
     expect(run(['synth', '-s', 'nmi-init', '--name', 'a']).code).toBe(2);
   });
 });

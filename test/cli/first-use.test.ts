@@ -178,6 +178,9 @@ describe('CLI manners', () => {
     expect(r.stderr).toBe('identity-health: invalid --readiness-period 0: expected whole seconds from 1 to 3600\n');
     expect(run(['explain', 'nmi-probes', '--nmi-port', 'x']).stderr).toBe('identity-health: invalid --nmi-port "x": expected an integer port from 1 to 65535\n');
     expect(run(['explain', 'identity-probes']).stdout).toMatch(/per --token-cache-ttl/);
+    // synth: --image is the app's image, --check-image the init check's.
+    expect(run(['synth', '-s', 'nmi-init', '--name', 'a', '--image', 'x:1', '--check-image', 'bad;image']).stderr).toMatch(/^identity-health: invalid --check-image "bad;image"/);
+    expect(run(['synth', '-s', 'nmi-init', '--name', 'a', '--image', 'bad;image']).stderr).toMatch(/^identity-health: invalid --image "bad;image"/);
   });
 
   it('--color forces colour into a pipe; NO_COLOR and --no-color turn it off', () => {

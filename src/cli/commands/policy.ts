@@ -29,7 +29,7 @@ export async function handler(a: Args): Promise<void> {
   const sel = values(a.selector).join(',');
   const match = sel ? parseSelector(sel) : bindingRequirement(strategy.checks);
   const v = require('../../checks/validate') as typeof import('../../checks/validate');
-  const name = a.name === undefined ? `identity-health-${id}` : v.containerName('name', a.name);
+  const name = a.name === undefined ? `identity-health-${id}` : v.containerName('--name', a.name);
   let docs: Record<string, unknown>[];
   if (a.engine === 'kyverno') {
     const { plan } = planFromFlags(id, a);

@@ -36,12 +36,19 @@ export async function handler(a: Args): Promise<void> {
   const id = strategyId(a.strategy);
   const { image: _app, port: _port, ...flags } = a;
   if (a['check-image'] !== undefined && !flagsFor(id).includes('image')) throw new UsageError(`--check-image does not apply to strategy ${id} (only to the init strategies)`);
-  const { options } = planFromFlags(id, { ...flags, image: a['check-image'] }, { onConflict: a['on-conflict'] }); // validates, names the flag
+  let options: Record<string, any>;
+  try {
+    ({ options } = planFromFlags(id, { ...flags, image: a['check-image'] }, { onConflict: a['on-conflict'] })); // validates, names the flag
+  } catch (e: any) {
+    // Here the strategy's image option is --check-image (--image is the app's).
+    if (e?.name === 'OptionError' && e.option === 'image') e.message = e.message.replace('invalid --image ', 'invalid --check-image ');
+    throw e;
+  }
   const v = require('../../checks/validate') as typeof import('../../checks/validate');
-  const name = v.containerName('name', a.name);
-  const image = v.image('image', String(a.image));
-  const port = a.port === undefined ? undefined : v.port('port', a.port);
-  const replicas = v.count('replicas', a.replicas, 0, 10000);
+  const name = v.containerName('--name', a.name);
+  const image = v.image('--image', String(a.image));
+  const port = a.port === undefined ? undefined : v.port('--port', a.port);
+  const replicas = v.count('--replicas', a.replicas, 0, 10000);
   const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
   const mixins = require('../../cdk8s/strategies') as Record<string, new (o: object) => any>;
   const mixin = new mixins[MIXINS[id]](options);
