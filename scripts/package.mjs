@@ -14,8 +14,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(SELF), '..');
 const args = process.argv.slice(2);
 const outArg = args.indexOf('--out');
 const out = path.resolve(outArg >= 0 ? args[outArg + 1] : path.join(ROOT, 'lib/packages'));
@@ -67,7 +69,7 @@ ${doc.replace(/^# .*\n/, '')}`);
   return dir;
 }
 
-if (process.argv[1] === import.meta.filename) {
+if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
   if (!args.includes('--no-build')) execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   fs.mkdirSync(out, { recursive: true });
   const runtimeDir = stageRuntime();
