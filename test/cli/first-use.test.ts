@@ -178,6 +178,10 @@ describe('CLI manners', () => {
     expect(r.stderr).toBe('identity-health: invalid --readiness-period 0: expected whole seconds from 1 to 3600\n');
     expect(run(['explain', 'nmi-probes', '--nmi-port', 'x']).stderr).toBe('identity-health: invalid --nmi-port "x": expected an integer port from 1 to 65535\n');
     expect(run(['explain', 'identity-probes']).stdout).toMatch(/per --token-cache-ttl/);
+    // synth: the mixin's error, with one prefix and the flag.
+    const noPort = run(['synth', '-s', 'nmi-app-check', '--name', 'api', '--image', 'x:1']);
+    expect(noPort.code).toBe(2);
+    expect(noPort.stderr).toBe('identity-health: Deployment api: container "api" declares no port: set --port to the port of its health endpoint\n');
     // synth: --image is the app's image, --check-image the init check's.
     expect(run(['synth', '-s', 'nmi-init', '--name', 'a', '--image', 'x:1', '--check-image', 'bad;image']).stderr).toMatch(/^identity-health: invalid --check-image "bad;image"/);
     expect(run(['synth', '-s', 'nmi-init', '--name', 'a', '--image', 'bad;image']).stderr).toMatch(/^identity-health: invalid --image "bad;image"/);

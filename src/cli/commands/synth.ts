@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../inputs';
 import { UsageError } from '../errors';
-import { flagsFor, planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
+import { flagsFor, flagWording, planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
 
 interface Args extends GlobalArgs { strategy: string; name: string; image?: string; port?: number; 'check-image'?: string; replicas: number; 'out-file'?: string; 'on-conflict'?: string; [k: string]: unknown }
 
@@ -70,7 +70,14 @@ export async function handler(a: Args): Promise<void> {
     containers: [{ name, image, ...(port ? { portNumber: port } : {}) }],
   });
   applyMixin(chart, mixin);
-  const docs = chart.toJson();
+  let docs: unknown[];
+  try {
+    docs = chart.toJson();
+  } catch (e: any) {
+    // The mixin's message names the construct path for cdk8s users; here the CLI's prefix and flags say it.
+    if (e?.name === 'ConflictError' || e?.name === 'InputError') e.message = flagWording(String(e.message).replace(/^identity-health [\w-]+ at [^:]+: /, ''));
+    throw e;
+  }
   let out: string;
   if (a.output === 'json') out = JSON.stringify(docs.length === 1 ? docs[0] : { apiVersion: 'v1', kind: 'List', items: docs }, null, 2) + '\n';
   else {
