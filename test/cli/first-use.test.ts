@@ -72,6 +72,15 @@ describe('pod identity token checks without the aadpodidbinding label', () => {
     }
   });
 
+  it('krm reports it as a warning result, as apply warns', () => {
+    const list = (d: object) => JSON.stringify({ apiVersion: 'config.kubernetes.io/v1', kind: 'ResourceList', items: [d], functionConfig: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fn' }, data: { strategy: 'identity-probes' } } });
+    const r = run(['krm', '--output', 'json'], { input: list(deployment('api', {})) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).results).toContainEqual(expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/aadpodidbinding/) }));
+    const bound = JSON.parse(run(['krm', '--output', 'json'], { input: list(deployment('api', {}, { aadpodidbinding: 'api' })) }).stdout);
+    expect(bound.results.filter((x: any) => x.severity === 'warning')).toEqual([]);
+  });
+
   it('NMI-only strategies need no binding: no warning', () => {
     const r = run(['apply', '-s', 'nmi-probes', '-'], { input: plain });
     expect(r.stderr).not.toMatch(/aadpodidbinding/);

@@ -71,6 +71,9 @@ export function transformResourceList(list: any): any {
   let plan;
   try { plan = planFor(id, c.options); } catch (e: any) { throw new UsageError(`functionConfig: ${flagWording(e.message)}`); }
   const selected = workloadFilter(c.filterArgs as any);
+  const { podTemplateOf } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
+  const { podIdentityBindingMissing, POD_IDENTITY_LABEL } = require('../../audit') as typeof import('../../audit');
+  const needsBinding = (require('../../../strategies') as typeof import('../../../strategies')).getStrategy(id).checks === 'identity';
   // The same selection as apply: with a selector, only the ServiceAccounts the selected workloads run as.
   const { serviceAccountTargets } = require('../selection') as typeof import('../selection');
   const targetSa = serviceAccountTargets(list.items ?? [], selected, hasFilters(c.filterArgs as any));
@@ -84,6 +87,10 @@ export function transformResourceList(list: any): any {
       const r = applyPlan(d, plan);
       if (r.outcome === 'skipped') results.push({ message: r.messages.join('; '), severity: 'warning', ...at });
       else if (r.outcome === 'applied') { changed++; for (const m of r.messages) results.push({ message: m, severity: 'info', ...at }); }
+      // As apply warns: a token check (4-6) on a pod NMI does not bind can never pass.
+      if (!sa && r.outcome !== 'skipped' && needsBinding && !(POD_IDENTITY_LABEL in (podTemplateOf(r.doc as any)?.metadata.labels ?? {}))) {
+        results.push({ message: podIdentityBindingMissing().message, severity: 'warning', ...at });
+      }
       return r.doc;
     } catch (e: any) {
       if (e.name !== 'ConflictError' && e.name !== 'InputError') throw e;
