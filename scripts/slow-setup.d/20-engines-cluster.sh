@@ -31,8 +31,11 @@ ENGINE_LDFLAGS="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION 
 ENGINE_LDFLAGS="-X github.com/Azure/aad-pod-identity/version.NMIVersion=$NMI_VERSION" \
   engine_build nmi "$NMI_VERSION" github.com/Azure/aad-pod-identity github.com/Azure/aad-pod-identity/cmd/nmi
 
+# The webhook imports monis.app/mlog (logging only), which the Go module proxy does not serve
+# (403): scripts/engines/shims/mlog stands in for it; the webhook's own code is upstream's.
 ENGINE_LDFLAGS="-X github.com/Azure/azure-workload-identity/pkg/version.BuildVersion=$AZWI_VERSION" \
-  engine_build azwi-webhook "$AZWI_VERSION" github.com/Azure/azure-workload-identity github.com/Azure/azure-workload-identity/cmd/webhook
+  engine_build azwi-webhook "$AZWI_VERSION" github.com/Azure/azure-workload-identity github.com/Azure/azure-workload-identity/cmd/webhook \
+  "replace monis.app/mlog => $(cd "$(dirname "$0")/../engines/shims/mlog" && pwd)"
 
 # Upstream manifests the suites install as they are: aad-pod-identity's CRDs, the webhook's
 # MutatingWebhookConfiguration (only its clientConfig is pointed at the loopback server).

@@ -18,9 +18,12 @@ import { ROOT } from '../../cli/helpers';
 import { engine } from '../engines';
 import { Cluster, eventually, startCluster } from './cluster';
 
-// Upstream: pkg/webhook/consts.go and pkg/webhook/webhook.go of github.com/Azure/azure-workload-identity.
-const TOKEN_DIR = '/var/run/secrets/azure/tokens';
-const TOKEN_FILE = `${TOKEN_DIR}/azure-identity-token`;
+// Upstream v1.6: pkg/webhook/consts.go (VolumeMountPath, TokenFilePath, ProjectedVolumeNamePrefix) of
+// github.com/Azure/azure-workload-identity. Older releases mounted /var/run/secrets/azure/tokens:
+// the checks read the path from AZURE_FEDERATED_TOKEN_FILE, never a fixed one.
+const TOKEN_DIR = '/var/run/secrets/azure/wi';
+const TOKEN_FILE = `${TOKEN_DIR}/token/azure-identity-token`;
+const VOLUME_PREFIX = 'azure-workload-identity-reserved-';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const USE = 'azure.workload.identity/use';
 const CLIENT_ID_ANN = 'azure.workload.identity/client-id';
@@ -94,14 +97,17 @@ describe.each(WORKLOAD_IDENTITY_STRATEGY_IDS)('%s (dist/) through kube-apiserver
     const pod = res.body;
 
     const clientId = sa.metadata.annotations[CLIENT_ID_ANN];
+    const vol = pod.spec.volumes.find((v: any) => v.name.startsWith(VOLUME_PREFIX));
+    expect(vol, JSON.stringify(pod.spec.volumes)).toBeDefined();
+    expect(vol.projected.sources).toContainEqual({ serviceAccountToken: { path: 'token/azure-identity-token', audience: 'api://AzureADTokenExchange', expirationSeconds: 3600 } });
     for (const c of allContainers(pod)) {
       expect(envOf(c), `container ${c.name}`).toMatchObject({
         AZURE_CLIENT_ID: clientId, AZURE_TENANT_ID: TENANT, AZURE_FEDERATED_TOKEN_FILE: TOKEN_FILE, AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com/',
       });
-      expect(c.volumeMounts, `container ${c.name}`).toContainEqual({ name: 'azure-identity-token', mountPath: TOKEN_DIR, readOnly: true });
+      // The file the env names is the projected token: mounted from that volume, in every container (our init container too).
+      expect(c.volumeMounts, `container ${c.name}`).toContainEqual({ name: vol.name, mountPath: TOKEN_DIR, readOnly: true });
     }
-    const vol = pod.spec.volumes.find((v: any) => v.name === 'azure-identity-token');
-    expect(vol.projected.sources).toContainEqual({ serviceAccountToken: { path: 'azure-identity-token', audience: 'api://AzureADTokenExchange', expirationSeconds: 3600 } });
+    if (id === WORKLOAD_IDENTITY_STRATEGY_IDS[0]) console.log(`webhook mutation: env ${JSON.stringify(envOf(pod.spec.containers[0]))}, volume ${JSON.stringify(vol)}`);
     // The check itself reads exactly these names: what it tests is what the webhook sets.
     const script = allContainers(deploy.spec.template).flatMap((c: any) => [c.command, c.readinessProbe?.exec?.command]).flat().filter(Boolean).join('\n');
     const runtimeCheck = allContainers(deploy.spec.template).some((c: any) => envOf(c).IDENTITY_HEALTH_CHECK === 'workload-identity');
@@ -153,12 +159,12 @@ describe('label and ServiceAccount annotation semantics, failurePolicy', () => {
     expect(envOf(labelled.body.spec.containers[0])).toMatchObject({ AZURE_CLIENT_ID: '11111111-1111-1111-1111-111111111111', AZURE_TENANT_ID: '22222222-2222-2222-2222-222222222222' });
   });
 
-  it('a ServiceAccount without client-id: the pod is still mutated, AZURE_CLIENT_ID is empty (the check reports it unset)', async () => {
+  it('a ServiceAccount without client-id: the pod is still mutated but gets no AZURE_CLIENT_ID at all (the check reports it unset)', async () => {
     const res = await cluster.create(pod('no-client-id', { [USE]: 'true' }, 'plain'), { namespace: ns });
     expect(res.status).toBe(201);
     const env = envOf(res.body.spec.containers[0]);
     console.log(`webhook, ServiceAccount without client-id: env ${JSON.stringify(env)}`);
-    expect(env.AZURE_CLIENT_ID ?? '').toBe('');
+    expect(env.AZURE_CLIENT_ID).toBeUndefined();
     expect(env).toMatchObject({ AZURE_TENANT_ID: TENANT, AZURE_FEDERATED_TOKEN_FILE: TOKEN_FILE });
   });
 
