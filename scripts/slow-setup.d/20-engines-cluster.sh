@@ -41,3 +41,10 @@ ENGINE_LDFLAGS="-X github.com/Azure/azure-workload-identity/pkg/version.BuildVer
 # MutatingWebhookConfiguration (only its clientConfig is pointed at the loopback server).
 engine_asset nmi "$NMI_VERSION" github.com/Azure/aad-pod-identity config/crd/aadpodidentity.k8s.io.yaml
 engine_asset azwi-webhook "$AZWI_VERSION" github.com/Azure/azure-workload-identity deploy/azure-wi-webhook.yaml
+
+# The real NMI runs iptables (legacy backend: its lock is what holds NMI in "Not Active" in a test).
+if ! command -v iptables-legacy >/dev/null; then
+  echo "engines: installing iptables (the real NMI runs it)"
+  { apt-get install -y --no-install-recommends iptables || { apt-get update && apt-get install -y --no-install-recommends iptables; }; } >/dev/null \
+    || { echo "engines: could not install iptables with apt-get (the NMI suite needs iptables-legacy)" >&2; exit 1; }
+fi
