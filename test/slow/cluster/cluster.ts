@@ -65,8 +65,18 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
   throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s${proc?.exitCode != null ? ` (exited ${proc.exitCode})` : ''}\n${tail}`);
 }
 
+/** Remove namespaces left by test processes that died without cleaning up (ihk8s-<pid>-<n>[-pod]). */
+function removeOrphanNamespaces(): void {
+  for (const n of execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0])) {
+    const pid = /^ihk8s-(\d+)-\d+(?:-pod)?$/.exec(n)?.[1];
+    if (!pid || Number(pid) === process.pid || fs.existsSync(`/proc/${pid}`)) continue;
+    try { execFileSync('ip', ['netns', 'del', n], { stdio: 'pipe' }); } catch { /* removed meanwhile */ }
+  }
+}
+
 export async function startCluster(): Promise<Cluster> {
   if (process.getuid?.() !== 0) throw new Error('the cluster suites need root (ip netns)');
+  removeOrphanNamespaces();
   const etcd: Engine = engine('etcd');
   const apiserver: Engine = engine('kube-apiserver');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-cluster-'));

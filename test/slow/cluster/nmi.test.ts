@@ -64,7 +64,7 @@ const inPod = (c: Check) => runCheck(c, (a) => ['ip', 'netns', 'exec', podNs, ..
 const onBed = (c: Check) => runCheck(c, bed.wrap, BED_HOST_IP);
 
 /** What a check's outcome says, with the details that differ by design (addresses, bodies) left out. */
-export function verdict(o: Outcome): string {
+function verdict(o: Outcome): string {
   if (o.code === 0) return 'pass';
   const m = o.out;
   const rules: [RegExp, string | ((x: RegExpExecArray) => string)][] = [
