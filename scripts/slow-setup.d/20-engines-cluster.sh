@@ -28,6 +28,10 @@ minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
 ENGINE_LDFLAGS="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean" \
   engine_build kube-apiserver "$KUBERNETES_VERSION" k8s.io/kubernetes k8s.io/kubernetes/cmd/kube-apiserver "$(k8s_staging_pins)"
 
+# kubelet (the stretch suite test/slow/cluster/kubelet.test.ts): same release, same pins; it reuses most
+# of kube-apiserver's compiled packages from Go's build cache.
+engine_build kubelet "$KUBERNETES_VERSION" k8s.io/kubernetes k8s.io/kubernetes/cmd/kubelet "$(k8s_staging_pins)"
+
 ENGINE_LDFLAGS="-X github.com/Azure/aad-pod-identity/version.NMIVersion=$NMI_VERSION" \
   engine_build nmi "$NMI_VERSION" github.com/Azure/aad-pod-identity github.com/Azure/aad-pod-identity/cmd/nmi
 
@@ -42,9 +46,16 @@ ENGINE_LDFLAGS="-X github.com/Azure/azure-workload-identity/pkg/version.BuildVer
 engine_asset nmi "$NMI_VERSION" github.com/Azure/aad-pod-identity config/crd/aadpodidentity.k8s.io.yaml
 engine_asset azwi-webhook "$AZWI_VERSION" github.com/Azure/azure-workload-identity deploy/azure-wi-webhook.yaml
 
-# The real NMI runs iptables (legacy backend: its lock is what holds NMI in "Not Active" in a test).
-if ! command -v iptables-legacy >/dev/null; then
-  echo "engines: installing iptables (the real NMI runs it)"
-  { apt-get install -y --no-install-recommends iptables || { apt-get update && apt-get install -y --no-install-recommends iptables; }; } >/dev/null \
-    || { echo "engines: could not install iptables with apt-get (the NMI suite needs iptables-legacy)" >&2; exit 1; }
+# Debian packages: iptables for the real NMI (legacy backend: its lock is what holds NMI in "Not
+# Active" in a test); containerd, runc, the CNI plugins and a static busybox (the pods' image) for kubelet.
+missing=()
+command -v iptables-legacy >/dev/null || missing+=(iptables)
+command -v containerd >/dev/null || missing+=(containerd)
+command -v runc >/dev/null || missing+=(runc)
+[ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "engines: installing ${missing[*]} with apt-get"
+  { apt-get install -y --no-install-recommends "${missing[@]}" || { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; }; } >/dev/null \
+    || { echo "engines: could not install ${missing[*]} with apt-get (the NMI and kubelet suites need them)" >&2; exit 1; }
 fi

@@ -67,7 +67,7 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
 
 /** Remove namespaces left by test processes that died without cleaning up (ihk8s-<pid>-<n>[-pod]). */
 function removeOrphanNamespaces(): void {
-  for (const n of execFileSync('ip', ['netns', 'list']).toString().split('\n').map((l) => l.split(' ')[0])) {
+  for (const n of execFileSync('ip', ['netns', 'list'], { stdio: 'pipe' }).toString().split('\n').map((l) => l.split(' ')[0])) {
     const pid = /^ihk8s-(\d+)-\d+(?:-pod)?$/.exec(n)?.[1];
     if (!pid || Number(pid) === process.pid || fs.existsSync(`/proc/${pid}`)) continue;
     try { execFileSync('ip', ['netns', 'del', n], { stdio: 'pipe' }); } catch { /* removed meanwhile */ }

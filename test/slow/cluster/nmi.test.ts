@@ -17,6 +17,7 @@ import * as YAML from 'yaml';
 import { Bed, HOST_IP as BED_HOST_IP, MockState, startBed } from '../../bed/bed';
 import { docs, run } from '../../cli/helpers';
 import { engine } from '../engines';
+import { installPodIdentityCrds } from './aad-pod-identity';
 import { Cluster, eventually, startCluster } from './cluster';
 
 const nmi = engine('nmi');
@@ -146,13 +147,7 @@ beforeAll(async () => {
   }, (out) => out.includes('listening'));
 
   // Upstream's CRDs, then the objects MIC would have made for the pod.
-  for (const crd of YAML.parseAllDocuments(fs.readFileSync(path.join(path.dirname(nmi.bin), 'aadpodidentity.k8s.io.yaml'), 'utf8')).map((d) => d.toJS()).filter(Boolean)) {
-    const res = await cluster.create(crd);
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    await eventually(`CRD ${crd.metadata.name} established`, 30_000,
-      () => cluster.request('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`),
-      (r) => r.body.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True'));
-  }
+  await installPodIdentityCrds(cluster);
   expect((await cluster.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } })).status).toBe(201);
   const pod = await cluster.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'app', labels: { app: 'app', aadpodidbinding: 'app-id' } },
     spec: { nodeName: NODE, containers: [{ name: 'app', image: 'example/app:1' }] } });
