@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import type { KubeObject } from '../pod-template/types';
 import { UsageError } from './errors';
+import { selectorRequirements } from './selection';
 
 export interface GlobalArgs { output?: 'yaml' | 'json'; quiet?: boolean; color?: boolean }
 export interface InputArgs extends GlobalArgs { paths?: string[]; kind?: string | string[]; name?: string | string[]; selector?: string | string[]; 'max-input-mb'?: string | number }
@@ -18,7 +19,7 @@ export function withInputs<T>(y: Argv<T>): Argv<T & InputArgs> {
     .positional('paths', { type: 'string', array: true, describe: 'files, directories (recursively *.yaml|*.yml) or - for stdin [default: stdin when piped]' })
     .option('kind', { type: 'string', group: GROUP, describe: 'only these workload kinds (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod)' })
     .option('name', { type: 'string', group: GROUP, describe: 'only workloads with these names (* wildcards; comma-separated or repeated)' })
-    .option('selector', { alias: 'l', type: 'string', group: GROUP, describe: 'only workloads whose labels match, as kubectl: k=v, k!=v, k, !k (comma = and)' })
+    .option('selector', { alias: 'l', type: 'string', group: GROUP, describe: 'only workloads whose labels match, as kubectl: k=v, k!=v, k, !k, k in (a,b), k notin (a,b) (comma = and)' })
     .option('max-input-mb', { type: 'string', group: GROUP, describe: 'refuse a run whose inputs total more than this (MB); input is streamed, memory does not grow with it [default: 256]' }) as unknown as Argv<T & InputArgs>;
 }
 
@@ -43,12 +44,7 @@ function labelsOf(doc: KubeObject): Record<string, string> {
 export function workloadFilter(a: InputArgs): (doc: KubeObject) => boolean {
   const kinds = a.kind === undefined ? undefined : values(a.kind).map((k) => k.toLowerCase());
   const names = a.name === undefined ? undefined : values(a.name).map(glob);
-  const reqs = values(a.selector).map((s) => {
-    const m = /^(!?)([A-Za-z0-9./_-]+)(?:(!=|==|=)([A-Za-z0-9._-]*))?$/.exec(s);
-    if (!m || (m[1] && m[3])) throw new UsageError(`invalid --selector "${s}": expected k=v, k!=v, k or !k`);
-    const [, not, key, op, value] = m;
-    return (labels: Record<string, string>) => (op === '!=' ? labels[key] !== value : op ? labels[key] === value : not ? !(key in labels) : key in labels);
-  });
+  const reqs = selectorRequirements(a.selector);
   return (doc) =>
     (!kinds || kinds.includes(String(doc.kind).toLowerCase())) &&
     (!names || names.some((re) => re.test(String(doc.metadata?.name ?? '')))) &&
