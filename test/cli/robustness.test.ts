@@ -253,6 +253,21 @@ describe('--in-place', () => {
   }, 300_000);
 });
 
+describe('--diff', () => {
+  it('is a patch that git apply takes, giving what apply prints, across many chunks', () => {
+    const one = DEPLOY.replace('# the web tier\n', '');
+    const text = Array.from({ length: 3000 }, (_, i) => (i % 7 ? one : one.replace('kind: Deployment', 'kind: Service')).replace(/web/g, `web-${i}`)).join('---\n');
+    const dir = tmp({ 'w.yaml': text });
+    const diff = run(['apply', '-s', 'nmi-init', '--diff', 'w.yaml'], { cwd: dir });
+    expect(diff.code).toBe(0);
+    const out = run(['apply', '-s', 'nmi-init', 'w.yaml'], { cwd: dir });
+    fs.writeFileSync(path.join(dir, 'd.patch'), diff.stdout);
+    const g = spawnSync('git', ['apply', 'd.patch'], { cwd: dir, encoding: 'utf8' });
+    expect(g.stderr).toBe('');
+    expect(fs.readFileSync(path.join(dir, 'w.yaml'), 'utf8')).toBe(out.stdout);
+  });
+});
+
 describe('input limit', () => {
   it('is a total per run, validated', () => {
     const half = `---\n${DEPLOY}`.repeat(Math.ceil(0.45 * 2 ** 20 / (DEPLOY.length + 4)));
