@@ -36,7 +36,7 @@ export const DOC_LANGUAGES = ['typescript', 'python', 'go', 'java'] as const;
 export interface Manifest {
   key: string; version: string; project: string; assembly: string; tarball: string;
   python: { wheel: string; distName: string; module: string };
-  go: { dir: string; module: string; package: string; cdk8s: Record<string, { module: string; dir: string }> };
+  go: { dir: string; module: string; package: string; cdk8s: Record<string, { module: string; dir: string; version: string }> };
   java: { jar: string; pom: string; groupId: string; artifactId: string; mavenRepos: string[] };
   cdk8s: Record<string, string>;
   dependencies: Record<string, string>;
@@ -44,11 +44,13 @@ export interface Manifest {
   seconds: { bindings: number; jsii: number; pacmak: number; docs: number };
 }
 
+const NODE_MAJOR = process.versions.node.split('.')[0];
 const env = {
   ...process.env,
-  JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '1',
-  JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: '1',
-  JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION: '1',
+  // jsii's banner about this Node version (the values are the majors to be quiet about).
+  JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: NODE_MAJOR,
+  JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION: NODE_MAJOR,
+  JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION: NODE_MAJOR,
   PIP_CACHE_DIR: path.join(CACHE, 'pip'),
   PIP_DISABLE_PIP_VERSION_CHECK: '1',
   MAVEN_OPTS: `${process.env.MAVEN_OPTS ?? ''} -Dmaven.repo.local=${path.join(CACHE, 'm2')}`.trim(),
@@ -215,9 +217,10 @@ export function build(opts: { docs?: boolean } = {}): { manifest: Manifest; path
     python: { wheel: one(path.join(dist, 'python'), /\.whl$/), ...COORDINATES.python },
     go: {
       dir: path.join(dist, 'go', COORDINATES.go.packageName), module: `${COORDINATES.go.moduleName}/${COORDINATES.go.packageName}`, package: COORDINATES.go.packageName,
-      cdk8s: Object.fromEntries(fs.readdirSync(path.join(bindings.dir, 'dist/go')).map((d) => {
-        const mod = fs.readFileSync(path.join(bindings.dir, 'dist/go', d, 'go.mod'), 'utf8').match(/^module (\S+)/m)![1];
-        return [d, { module: mod, dir: path.join(bindings.dir, 'dist/go', d) }];
+      cdk8s: Object.fromEntries(CDK8S_PACKAGES.map((p) => {
+        const goPkg = p.replace(/-/g, '');
+        const mod = fs.readFileSync(path.join(bindings.dir, 'dist/go', goPkg, 'go.mod'), 'utf8').match(/^module (\S+)/m)![1];
+        return [p, { module: mod, dir: path.join(bindings.dir, 'dist/go', goPkg), version: bindings.versions[p] }];
       })),
     },
     java: {

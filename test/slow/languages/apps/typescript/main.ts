@@ -1,0 +1,43 @@
+/**
+ * The reference app: the same charts as the Python, Go and Java apps beside it, written with the
+ * TypeScript API. Usage: tsx main.ts <outdir> [conflict]
+ */
+import { App, Chart, Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { NmiInitCheck, withIdentityProbes } from '../../../../../src';
+
+const [outdir, mode] = process.argv.slice(2);
+const app = new App({ outdir });
+
+if (mode === 'conflict') {
+  // A container that already has a readiness probe: the default onConflict 'error' fails synthesis.
+  const chart = new Chart(app, 'conflict');
+  const legacy = new kplus.Deployment(chart, 'legacy', {
+    containers: [{ image: 'myregistry.azurecr.io/legacy:1.0.0', portNumber: 8080, readiness: kplus.Probe.fromHttpGet('/healthz') }],
+  });
+  withIdentityProbes(legacy);
+  try {
+    app.synth();
+  } catch (e) {
+    console.log(`ERROR: ${(e as Error).name}: ${(e as Error).message}`); // as jsii reports it in other languages
+  }
+} else {
+  // One workload.
+  const orders = new Chart(app, 'orders');
+  const web = new kplus.Deployment(orders, 'web', {
+    containers: [{ image: 'myregistry.azurecr.io/orders:1.4.2', portNumber: 8080 }],
+  });
+  withIdentityProbes(web, {
+    clientId: '00000000-0000-0000-0000-000000000000',
+    resource: 'https://vault.azure.net',
+    podIdentityBinding: 'orders-identity',
+    readiness: { periodSeconds: Duration.seconds(5) },
+    resources: { cpuLimit: '200m' },
+  });
+  // A whole chart.
+  const workers = new Chart(app, 'workers');
+  new kplus.Deployment(workers, 'worker', { containers: [{ image: 'myregistry.azurecr.io/worker:2.0.0' }] });
+  new kplus.Job(workers, 'migrate', { containers: [{ image: 'myregistry.azurecr.io/migrate:2.0.0' }] });
+  workers.with(new NmiInitCheck({ client: 'wget', deadline: Duration.minutes(5), interval: 3 }));
+  app.synth();
+}
