@@ -236,8 +236,16 @@ export function build(opts: { docs?: boolean } = {}): { manifest: Manifest; path
   };
   fs.writeFileSync(done, `${JSON.stringify(manifest, null, 2)}\n`);
   fs.copyFileSync(done, manifestPath);
+  prune('build-', dir);
   if (opts.docs) copyDocs(manifest);
   return { manifest, path: manifestPath, cached: false };
+}
+
+/** Keeps the newest two builds of a kind (each source change makes a new one). */
+function prune(prefix: string, keep: string): void {
+  const old = fs.readdirSync(CACHE).filter((d) => d.startsWith(prefix) && path.join(CACHE, d) !== keep)
+    .map((d) => path.join(CACHE, d)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs).slice(1);
+  for (const d of old) fs.rmSync(d, { recursive: true, force: true });
 }
 
 /** docs/api/<language>.md from the build. */
