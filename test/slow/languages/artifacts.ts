@@ -6,6 +6,7 @@ import { execFileSync, ExecFileSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect, it } from 'vitest';
 import type { Manifest } from '../../../scripts/languages/build';
 
 export const REPO = path.resolve(__dirname, '../../..');
@@ -49,16 +50,58 @@ export function synthesized(outdir: string): Record<string, string> {
   return Object.fromEntries(fs.readdirSync(outdir).sort().map((f) => [f, fs.readFileSync(path.join(outdir, f), 'utf8')]));
 }
 
-/** The TypeScript reference app (apps/typescript/main.ts): its YAML, and its conflict error line. */
-export function reference(): { yaml: Record<string, string>; conflict: string } {
-  const out = tmp('typescript');
-  const tsx = path.join(REPO, 'node_modules/.bin/tsx');
-  run(tsx, [path.join(APPS, 'typescript/main.ts'), out], { cwd: REPO });
-  const conflict = errorLine(run(tsx, [path.join(APPS, 'typescript/main.ts'), path.join(out, 'conflict'), 'conflict'], { cwd: REPO }));
-  fs.rmSync(path.join(out, 'conflict'), { recursive: true, force: true });
-  return { yaml: synthesized(out), conflict };
+export interface Outputs {
+  /** The YAML of the two charts (one workload; a whole chart). */
+  yaml: Record<string, string>;
+  /** The conflict error line. */
+  conflict: string;
+  /** The `onConflict` SKIP run: the skipped workloads it printed, and its YAML. */
+  skipped: string[];
+  skipYaml: Record<string, string>;
 }
 
+/** Runs an app (`start(outdir, mode)` returns its stdout) in its three modes. */
+export function outputs(name: string, start: (outdir: string, mode?: string) => string): Outputs {
+  const out = tmp(`${name}-out`);
+  start(out);
+  const conflict = errorLine(start(tmp(`${name}-conflict`), 'conflict'));
+  const skipOut = tmp(`${name}-skip`);
+  const skipped = start(skipOut, 'skip').split('\n').filter((l) => l.startsWith('SKIPPED: '));
+  return { yaml: synthesized(out), conflict, skipped, skipYaml: synthesized(skipOut) };
+}
+
+/** The TypeScript reference app (apps/typescript/main.ts). */
+export function reference(): Outputs {
+  const tsx = path.join(REPO, 'node_modules/.bin/tsx');
+  return outputs('typescript', (out, mode) => run(tsx, [path.join(APPS, 'typescript/main.ts'), out, ...(mode ? [mode] : [])], { cwd: REPO }));
+}
+
+/**
+ * The tests every language shares: `get()` gives the language app's outputs and the reference's
+ * (computed once, in the suite's beforeAll).
+ */
+export function sameAsTypeScript(get: () => { lang: Outputs; ref: Outputs }): void {
+  it('synthesizes the same YAML as the TypeScript app (one workload; a whole chart with chart.with)', () => {
+    const { lang, ref } = get();
+    expect(Object.keys(ref.yaml)).toEqual(['orders.k8s.yaml', 'workers.k8s.yaml']);
+    expect(ref.yaml['orders.k8s.yaml']).toContain('identity-health.io/strategies: identity-probes');
+    expect(ref.yaml['workers.k8s.yaml'].match(/strategies: nmi-init/g)).toHaveLength(2);
+    expect(lang.yaml).toEqual(ref.yaml);
+  });
+
+  it('raises a conflict with the same message as TypeScript', () => {
+    const { lang, ref } = get();
+    expect(ref.conflict).toMatch(/^ERROR: ConflictError: identity-health identity-probes at conflict\/legacy\/Resource: .*already has a readinessProbe/);
+    expect(lang.conflict).toBe(ref.conflict);
+  });
+
+  it('with onConflict SKIP, lists the same skipped workload (mixin.skipped) and leaves it as TypeScript does', () => {
+    const { lang, ref } = get();
+    expect(ref.skipped).toEqual([expect.stringMatching(/^SKIPPED: conflict\/legacy\/Resource: skipped Deployment .*already has a readinessProbe/)]);
+    expect(lang.skipped).toEqual(ref.skipped);
+    expect(lang.skipYaml).toEqual(ref.skipYaml);
+  });
+}
 /** The first "ERROR: ..." line an app printed (Java's JsiiError appends the kernel's stack on later lines). */
 export function errorLine(stdout: string): string {
   const line = stdout.split('\n').find((l) => l.startsWith('ERROR: '));

@@ -6,13 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { APPS, ENV, errorLine, manifest, reference, run, satisfies, synthesized, tmp } from './artifacts';
+import { APPS, ENV, manifest, Outputs, outputs, reference, run, sameAsTypeScript, satisfies, tmp } from './artifacts';
 
 describe('Go module', () => {
   const m = manifest();
   let app: string;
-  let bin: string;
-  let ref: ReturnType<typeof reference>;
+  let ref: Outputs;
+  let lang: Outputs;
   const env = { ...ENV, GOFLAGS: '-mod=mod' };
 
   beforeAll(() => {
@@ -24,8 +24,9 @@ describe('Go module', () => {
     const requires = [[m.go.module, m.version], ...Object.values(m.go.cdk8s).map((b) => [b.module, b.version])];
     run('go', ['mod', 'edit', ...requires.map(([mod, v]) => `-require=${mod}@v${v}`), ...replaces.map(([mod, dir]) => `-replace=${mod}=${dir}`)], { cwd: app, env });
     run('go', ['mod', 'tidy'], { cwd: app, env });
-    bin = path.join(app, 'app');
+    const bin = path.join(app, 'app');
     run('nice', ['-n', '10', 'go', 'build', '-o', bin, '.'], { cwd: app, env });
+    lang = outputs('go', (out, mode) => run(bin, [out, ...(mode ? [mode] : [])], { env }));
   });
 
   it('requires the versions of cdk8s and constructs the assembly depends on, and the TypeScript app\'s cdk8s', () => {
@@ -41,14 +42,5 @@ describe('Go module', () => {
     expect(fs.readdirSync(path.join(m.go.cdk8s.cdk8s.dir, 'jsii'))).toContain(`cdk8s-${m.cdk8s.cdk8s}.tgz`);
   });
 
-  it('synthesizes the same YAML as the TypeScript app (one workload, a whole chart)', () => {
-    const out = tmp('go-out');
-    run(bin, [out], { env });
-    expect(synthesized(out)).toEqual(ref.yaml);
-  });
-
-  it('panics on a conflict with the same message as TypeScript', () => {
-    const line = errorLine(run(bin, [tmp('go-conflict'), 'conflict'], { env }));
-    expect(line).toBe(ref.conflict);
-  });
+  sameAsTypeScript(() => ({ lang, ref }));
 });

@@ -5,13 +5,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { APPS, CACHE, errorLine, manifest, reference, run, satisfies, synthesized, tmp } from './artifacts';
+import { APPS, CACHE, manifest, Outputs, outputs, reference, run, sameAsTypeScript, satisfies, tmp } from './artifacts';
 
 describe('Maven jar', () => {
   const m = manifest();
   let app: string;
   let classpath: string[];
-  let ref: ReturnType<typeof reference>;
+  let ref: Outputs;
+  let lang: Outputs;
 
   beforeAll(() => {
     ref = reference();
@@ -23,9 +24,8 @@ describe('Maven jar', () => {
       `-Dcdk8s.version=${m.cdk8s.cdk8s}`, `-Dcdk8s-plus-27.version=${m.cdk8s['cdk8s-plus-27']}`,
       'compile', 'dependency:build-classpath', `-Dmdep.outputFile=${path.join(app, 'classpath.txt')}`], { cwd: app });
     classpath = [path.join(app, 'target/classes'), ...fs.readFileSync(path.join(app, 'classpath.txt'), 'utf8').trim().split(':')];
+    lang = outputs('java', (out, mode) => run('java', ['-cp', classpath.join(':'), 'example.Main', out, ...(mode ? [mode] : [])]));
   });
-
-  const java = (args: string[]) => run('java', ['-cp', classpath.join(':'), 'example.Main', ...args]);
 
   it('resolves cdk8s and constructs versions that satisfy the assembly\'s dependencies', () => {
     const jar = (artifact: string) => classpath.map((p) => path.basename(p)).find((b) => new RegExp(`^${artifact}-\\d`).test(b))?.replace(/^.*-(\d[^-]*)\.jar$/, '$1') ?? '';
@@ -35,13 +35,5 @@ describe('Maven jar', () => {
     expect(jar(m.java.artifactId)).toBe(m.version);
   });
 
-  it('synthesizes the same YAML as the TypeScript app (one workload, a whole chart)', () => {
-    const out = tmp('java-out');
-    java([out]);
-    expect(synthesized(out)).toEqual(ref.yaml);
-  });
-
-  it('throws on a conflict with the same message as TypeScript', () => {
-    expect(errorLine(java([tmp('java-conflict'), 'conflict']))).toBe(ref.conflict);
-  });
+  sameAsTypeScript(() => ({ lang, ref }));
 });

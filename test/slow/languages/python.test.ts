@@ -4,12 +4,13 @@
  */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { APPS, errorLine, manifest, reference, run, satisfies, synthesized, tmp } from './artifacts';
+import { APPS, manifest, Outputs, outputs, reference, run, sameAsTypeScript, satisfies, tmp } from './artifacts';
 
 describe('Python package', () => {
   const m = manifest();
   let python: string;
-  let ref: ReturnType<typeof reference>;
+  let ref: Outputs;
+  let lang: Outputs;
 
   beforeAll(() => {
     ref = reference();
@@ -18,6 +19,7 @@ describe('Python package', () => {
     python = path.join(venv, 'bin/python');
     // The same cdk8s and cdk8s-plus-27 versions as the TypeScript app (the project's node_modules).
     run(python, ['-m', 'pip', 'install', '-q', m.python.wheel, `cdk8s==${m.cdk8s.cdk8s}`, `cdk8s-plus-27==${m.cdk8s['cdk8s-plus-27']}`]);
+    lang = outputs('python', (out, mode) => run(python, [path.join(APPS, 'python/main.py'), out, ...(mode ? [mode] : [])]));
   });
 
   it('installs next to cdk8s and constructs versions that satisfy the assembly\'s dependencies', () => {
@@ -31,19 +33,5 @@ describe('Python package', () => {
     expect(installed['cdk8s-plus-27']).toBe(m.cdk8s['cdk8s-plus-27']);
   });
 
-  it('synthesizes the same YAML as the TypeScript app (one workload, a whole chart)', () => {
-    const out = tmp('python-out');
-    run(python, [path.join(APPS, 'python/main.py'), out]);
-    const yaml = synthesized(out);
-    expect(Object.keys(yaml)).toEqual(['orders.k8s.yaml', 'workers.k8s.yaml']);
-    expect(yaml['orders.k8s.yaml']).toContain('identity-health.io/strategies: identity-probes');
-    expect(yaml['workers.k8s.yaml'].match(/strategies: nmi-init/g)).toHaveLength(2);
-    expect(yaml).toEqual(ref.yaml);
-  });
-
-  it('raises a conflict with the same message as TypeScript', () => {
-    const line = errorLine(run(python, [path.join(APPS, 'python/main.py'), tmp('python-conflict'), 'conflict']));
-    expect(ref.conflict).toMatch(/^ERROR: ConflictError: identity-health identity-probes at conflict\/legacy\/Resource: .*already has a readinessProbe/);
-    expect(line).toBe(ref.conflict);
-  });
+  sameAsTypeScript(() => ({ lang, ref }));
 });

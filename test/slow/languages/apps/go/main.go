@@ -1,4 +1,4 @@
-// The Go app: the same charts as ../typescript/main.ts. Usage: go run . <outdir> [conflict]
+// The Go app: the same charts as ../typescript/main.ts. Usage: go run . <outdir> [conflict|skip]
 package main
 
 import (
@@ -15,8 +15,13 @@ func main() {
 	outdir := os.Args[1]
 	app := cdk8s.NewApp(&cdk8s.AppProps{Outdir: jsii.String(outdir)})
 
-	if len(os.Args) > 2 && os.Args[2] == "conflict" {
-		// A container that already has a readiness probe: the default onConflict ERROR fails synthesis.
+	mode := ""
+	if len(os.Args) > 2 {
+		mode = os.Args[2]
+	}
+	if mode == "conflict" || mode == "skip" {
+		// A container that already has a readiness probe: the default onConflict ERROR fails
+		// synthesis; SKIP leaves the workload as it is and lists it.
 		chart := cdk8s.NewChart(app, jsii.String("conflict"), nil)
 		legacy := cdk8splus27.NewDeployment(chart, jsii.String("legacy"), &cdk8splus27.DeploymentProps{
 			Containers: &[]*cdk8splus27.ContainerProps{{
@@ -25,6 +30,15 @@ func main() {
 				Readiness:  cdk8splus27.Probe_FromHttpGet(jsii.String("/healthz"), nil),
 			}},
 		})
+		if mode == "skip" {
+			mixin := cdk8sidentityhealth.NewIdentityProbes(&cdk8sidentityhealth.IdentityProbesOptions{OnConflict: cdk8sidentityhealth.ConflictPolicy_SKIP})
+			chart.With(mixin)
+			app.Synth()
+			for _, s := range *mixin.Skipped() {
+				fmt.Printf("SKIPPED: %s: %s\n", *s.Path, *s.Reason)
+			}
+			return
+		}
 		cdk8sidentityhealth.Strategies_WithIdentityProbes(legacy, nil)
 		defer func() {
 			// jsii raises the TypeScript error as a Go panic.

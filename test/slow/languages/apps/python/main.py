@@ -1,24 +1,33 @@
-"""The Python app: the same charts as ../typescript/main.ts. Usage: python main.py <outdir> [conflict]"""
+"""The Python app: the same charts as ../typescript/main.ts. Usage: python main.py <outdir> [conflict|skip]"""
 import sys
 
 import cdk8s_plus_27 as kplus
 from cdk8s import App, Chart, Duration
-from cdk8s_identity_health import HttpClient, NmiInitCheck, ProbeTimingOptions, ResourceOptions, Strategies
+from cdk8s_identity_health import (
+    ConflictPolicy, HttpClient, IdentityProbes, NmiInitCheck, ProbeTimingOptions, ResourceOptions, Strategies)
 
 outdir = sys.argv[1]
 mode = sys.argv[2] if len(sys.argv) > 2 else ""
 app = App(outdir=outdir)
 
-if mode == "conflict":
-    # A container that already has a readiness probe: the default onConflict ERROR fails synthesis.
+if mode in ("conflict", "skip"):
+    # A container that already has a readiness probe: the default onConflict ERROR fails
+    # synthesis; SKIP leaves the workload as it is and lists it.
     chart = Chart(app, "conflict")
     legacy = kplus.Deployment(chart, "legacy", containers=[kplus.ContainerProps(
         image="myregistry.azurecr.io/legacy:1.0.0", port_number=8080, readiness=kplus.Probe.from_http_get("/healthz"))])
-    Strategies.with_identity_probes(legacy)
-    try:
+    if mode == "skip":
+        mixin = IdentityProbes(on_conflict=ConflictPolicy.SKIP)
+        chart.with_(mixin)
         app.synth()
-    except Exception as e:  # jsii raises the TypeScript error as a Python exception
-        print(f"ERROR: {e}")
+        for s in mixin.skipped:
+            print(f"SKIPPED: {s.path}: {s.reason}")
+    else:
+        Strategies.with_identity_probes(legacy)
+        try:
+            app.synth()
+        except Exception as e:  # jsii raises the TypeScript error as a Python exception
+            print(f"ERROR: {e}")
 else:
     # One workload.
     orders = Chart(app, "orders")

@@ -1,25 +1,33 @@
 /**
  * The reference app: the same charts as the Python, Go and Java apps beside it, written with the
- * TypeScript API. Usage: tsx main.ts <outdir> [conflict]
+ * TypeScript API. Usage: tsx main.ts <outdir> [conflict|skip]
  */
 import { App, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { NmiInitCheck, withIdentityProbes } from '../../../../../src';
+import { IdentityProbes, NmiInitCheck, withIdentityProbes } from '../../../../../src';
 
 const [outdir, mode] = process.argv.slice(2);
 const app = new App({ outdir });
 
-if (mode === 'conflict') {
-  // A container that already has a readiness probe: the default onConflict 'error' fails synthesis.
+if (mode === 'conflict' || mode === 'skip') {
+  // A container that already has a readiness probe: the default onConflict 'error' fails
+  // synthesis; 'skip' leaves the workload as it is and lists it.
   const chart = new Chart(app, 'conflict');
   const legacy = new kplus.Deployment(chart, 'legacy', {
     containers: [{ image: 'myregistry.azurecr.io/legacy:1.0.0', portNumber: 8080, readiness: kplus.Probe.fromHttpGet('/healthz') }],
   });
-  withIdentityProbes(legacy);
-  try {
+  if (mode === 'skip') {
+    const mixin = new IdentityProbes({ onConflict: 'skip' });
+    chart.with(mixin);
     app.synth();
-  } catch (e) {
-    console.log(`ERROR: ${(e as Error).name}: ${(e as Error).message}`); // as jsii reports it in other languages
+    for (const s of mixin.skipped) console.log(`SKIPPED: ${s.path}: ${s.reason}`);
+  } else {
+    withIdentityProbes(legacy);
+    try {
+      app.synth();
+    } catch (e) {
+      console.log(`ERROR: ${(e as Error).name}: ${(e as Error).message}`); // as jsii reports it in other languages
+    }
   }
 } else {
   // One workload.

@@ -1,12 +1,15 @@
-// The Java app: the same charts as ../typescript/main.ts. Usage: java example.Main <outdir> [conflict]
+// The Java app: the same charts as ../typescript/main.ts. Usage: java example.Main <outdir> [conflict|skip]
 package example;
 
+import io.github.cdk8s_identity_health.ConflictPolicy;
 import io.github.cdk8s_identity_health.HttpClient;
+import io.github.cdk8s_identity_health.IdentityProbes;
 import io.github.cdk8s_identity_health.IdentityProbesOptions;
 import io.github.cdk8s_identity_health.NmiInitCheck;
 import io.github.cdk8s_identity_health.NmiInitCheckOptions;
 import io.github.cdk8s_identity_health.ProbeTimingOptions;
 import io.github.cdk8s_identity_health.ResourceOptions;
+import io.github.cdk8s_identity_health.SkippedWorkload;
 import io.github.cdk8s_identity_health.Strategies;
 import java.util.List;
 import org.cdk8s.App;
@@ -22,13 +25,24 @@ public final class Main {
   public static void main(String[] args) {
     App app = new App(AppProps.builder().outdir(args[0]).build());
 
-    if (args.length > 1 && args[1].equals("conflict")) {
-      // A container that already has a readiness probe: the default onConflict ERROR fails synthesis.
+    String mode = args.length > 1 ? args[1] : "";
+    if (mode.equals("conflict") || mode.equals("skip")) {
+      // A container that already has a readiness probe: the default onConflict ERROR fails
+      // synthesis; SKIP leaves the workload as it is and lists it.
       Chart chart = new Chart(app, "conflict");
       Deployment legacy = Deployment.Builder.create(chart, "legacy")
           .containers(List.of(ContainerProps.builder()
               .image("myregistry.azurecr.io/legacy:1.0.0").portNumber(8080).readiness(Probe.fromHttpGet("/healthz")).build()))
           .build();
+      if (mode.equals("skip")) {
+        IdentityProbes mixin = new IdentityProbes(IdentityProbesOptions.builder().onConflict(ConflictPolicy.SKIP).build());
+        chart.with(mixin);
+        app.synth();
+        for (SkippedWorkload s : mixin.getSkipped()) {
+          System.out.println("SKIPPED: " + s.getPath() + ": " + s.getReason());
+        }
+        return;
+      }
       Strategies.withIdentityProbes(legacy);
       try {
         app.synth();
