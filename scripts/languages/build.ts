@@ -159,6 +159,14 @@ export function cdk8sBindings(tools: string): { dir: string; seconds: number; ve
   return { dir, seconds, versions };
 }
 
+/** docs/api/typescript.md documents the jsii assembly; the npm package spells three things differently. */
+const TS_DOC_NOTE = `> The API as other languages see it (generated from the jsii assembly). The npm package has the
+> same mixin classes, options, descriptions and defaults, with three differences: \`Strategies.withX(target, options)\`
+> is the function \`withX(target, options)\` (generic: it returns \`target\` with its type); enum options are
+> string literals (\`onConflict: 'skip'\`, \`client: 'wget'\`, \`scheme: 'HTTPS'\`); \`StrategyMixin\` is \`IdentityHealthMixin\`
+> (\`strategyId\` is \`strategy.id\`).
+`;
+
 export function build(opts: { docs?: boolean } = {}): { manifest: Manifest; path: string; cached: boolean } {
   const repoPkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
   const facade = generateFacade();
@@ -205,6 +213,8 @@ export function build(opts: { docs?: boolean } = {}): { manifest: Manifest; path
   const docsStart = Date.now();
   fs.mkdirSync(path.join(dir, 'docs'), { recursive: true });
   for (const l of DOC_LANGUAGES) run(`jsii-docgen (${l})`, bin('jsii-docgen'), ['-l', l, '-o', `docs/${l}.md`], dir, log);
+  const ts = path.join(dir, 'docs/typescript.md');
+  fs.writeFileSync(ts, `${TS_DOC_NOTE}\n${fs.readFileSync(ts, 'utf8')}`);
   seconds.docs = Math.round((Date.now() - docsStart) / 100) / 10;
 
   const dist = path.join(dir, 'dist');
