@@ -206,7 +206,7 @@ export function build(opts: { docs?: boolean } = {}): { manifest: Manifest; path
   console.log(`languages: building in ${dir} (log: ${log})`);
   const seconds = {
     bindings: bindings.seconds,
-    jsii: run('jsii compile', bin('jsii'), ['--silence-warnings=reserved-word'], dir, log),
+    jsii: run('jsii compile', bin('jsii'), [], dir, log),
     pacmak: run('jsii-pacmak (python, go, java)', bin('jsii-pacmak'), ['--targets', 'python', 'go', 'java', 'js', '--no-npmignore', '-v'], dir, log),
     docs: 0,
   };
