@@ -177,6 +177,7 @@ export function build(opts: { docs?: boolean } = {}): { manifest: Manifest; path
     facade.source, JSON.stringify(pkg), lock, README,
     ...facade.files.flatMap((f) => [f, fs.readFileSync(path.join(REPO, f))]),
     fs.readFileSync(__filename), fs.readFileSync(path.join(__dirname, 'facade.ts')),
+    fs.existsSync(path.join(REPO, 'LICENSE')) ? fs.readFileSync(path.join(REPO, 'LICENSE')) : '',
   ]);
   const dir = path.join(CACHE, `build-${key}`);
   const manifestPath = path.join(CACHE, 'languages.json');
@@ -197,6 +198,7 @@ export function build(opts: { docs?: boolean } = {}): { manifest: Manifest; path
   fs.writeFileSync(path.join(dir, FACADE_PATH), facade.source);
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   fs.writeFileSync(path.join(dir, 'README.md'), README);
+  if (fs.existsSync(path.join(REPO, 'LICENSE'))) fs.copyFileSync(path.join(REPO, 'LICENSE'), path.join(dir, 'LICENSE'));
   fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
   const bindings = cdk8sBindings(tools);
   // pacmak builds the Go module and the jar against local copies of the cdk8s bindings it finds in
