@@ -51,7 +51,7 @@ export function synthesized(outdir: string): Record<string, string> {
 }
 
 export interface Outputs {
-  /** The YAML of the two charts (one workload; a whole chart). */
+  /** The YAML of the three charts (one workload; a whole chart; workload identity on a chart). */
   yaml: Record<string, string>;
   /** The conflict error line. */
   conflict: string;
@@ -81,11 +81,12 @@ export function reference(): Outputs {
  * (computed once, in the suite's beforeAll).
  */
 export function sameAsTypeScript(get: () => { lang: Outputs; ref: Outputs }): void {
-  it('synthesizes the same YAML as the TypeScript app (one workload; a whole chart with chart.with)', () => {
+  it('synthesizes the same YAML as the TypeScript app (one workload; whole charts with chart.with)', () => {
     const { lang, ref } = get();
-    expect(Object.keys(ref.yaml)).toEqual(['orders.k8s.yaml', 'workers.k8s.yaml']);
+    expect(Object.keys(ref.yaml)).toEqual(['billing.k8s.yaml', 'orders.k8s.yaml', 'workers.k8s.yaml']);
     expect(ref.yaml['orders.k8s.yaml']).toContain('identity-health.io/strategies: identity-probes');
     expect(ref.yaml['workers.k8s.yaml'].match(/strategies: nmi-init/g)).toHaveLength(2);
+    expect(ref.yaml['billing.k8s.yaml']).toContain('azure.workload.identity/client-id: 11111111-1111-1111-1111-111111111111');
     expect(lang.yaml).toEqual(ref.yaml);
   });
 

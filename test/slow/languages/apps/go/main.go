@@ -79,5 +79,21 @@ func main() {
 		Deadline: cdk8s.Duration_Minutes(jsii.Number(5)),
 		Interval: jsii.Number(3),
 	}))
+
+	// Workload identity on a chart: the ServiceAccount gets the client-id annotation.
+	billing := cdk8s.NewChart(app, jsii.String("billing"), nil)
+	sa := cdk8splus27.NewServiceAccount(billing, jsii.String("sa"), nil)
+	cdk8splus27.NewDeployment(billing, jsii.String("api"), &cdk8splus27.DeploymentProps{
+		ServiceAccount: sa,
+		Containers: &[]*cdk8splus27.ContainerProps{{
+			Image:      jsii.String("myregistry.azurecr.io/billing:3.1.0"),
+			PortNumber: jsii.Number(8080),
+		}},
+	})
+	billing.With(cdk8sidentityhealth.NewWorkloadIdentityProbes(&cdk8sidentityhealth.WorkloadIdentityProbesOptions{
+		ClientId:     jsii.String("11111111-1111-1111-1111-111111111111"),
+		ProxySidecar: jsii.Bool(true),
+		OnConflict:   cdk8sidentityhealth.ConflictPolicy_SIDECAR,
+	}))
 	app.Synth()
 }

@@ -4,7 +4,8 @@ import sys
 import cdk8s_plus_27 as kplus
 from cdk8s import App, Chart, Duration
 from cdk8s_identity_health import (
-    ConflictPolicy, HttpClient, IdentityProbes, NmiInitCheck, ProbeTimingOptions, ResourceOptions, Strategies)
+    ConflictPolicy, HttpClient, IdentityProbes, NmiInitCheck, ProbeTimingOptions, ResourceOptions, Strategies,
+    WorkloadIdentityProbes)
 
 outdir = sys.argv[1]
 mode = sys.argv[2] if len(sys.argv) > 2 else ""
@@ -46,4 +47,11 @@ else:
     kplus.Deployment(workers, "worker", containers=[kplus.ContainerProps(image="myregistry.azurecr.io/worker:2.0.0")])
     kplus.Job(workers, "migrate", containers=[kplus.ContainerProps(image="myregistry.azurecr.io/migrate:2.0.0")])
     workers.with_(NmiInitCheck(client=HttpClient.WGET, deadline=Duration.minutes(5), interval=3))
+    # Workload identity on a chart: the ServiceAccount gets the client-id annotation.
+    billing = Chart(app, "billing")
+    sa = kplus.ServiceAccount(billing, "sa")
+    kplus.Deployment(billing, "api", service_account=sa, containers=[kplus.ContainerProps(
+        image="myregistry.azurecr.io/billing:3.1.0", port_number=8080)])
+    billing.with_(WorkloadIdentityProbes(
+        client_id="11111111-1111-1111-1111-111111111111", proxy_sidecar=True, on_conflict=ConflictPolicy.SIDECAR))
     app.synth()

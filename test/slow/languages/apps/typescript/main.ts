@@ -4,7 +4,7 @@
  */
 import { App, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { IdentityProbes, NmiInitCheck, withIdentityProbes } from '../../../../../src';
+import { IdentityProbes, NmiInitCheck, withIdentityProbes, WorkloadIdentityProbes } from '../../../../../src';
 
 const [outdir, mode] = process.argv.slice(2);
 const app = new App({ outdir });
@@ -47,5 +47,10 @@ if (mode === 'conflict' || mode === 'skip') {
   new kplus.Deployment(workers, 'worker', { containers: [{ image: 'myregistry.azurecr.io/worker:2.0.0' }] });
   new kplus.Job(workers, 'migrate', { containers: [{ image: 'myregistry.azurecr.io/migrate:2.0.0' }] });
   workers.with(new NmiInitCheck({ client: 'wget', deadline: Duration.minutes(5), interval: 3 }));
+  // Workload identity on a chart: the ServiceAccount gets the client-id annotation.
+  const billing = new Chart(app, 'billing');
+  const sa = new kplus.ServiceAccount(billing, 'sa');
+  new kplus.Deployment(billing, 'api', { serviceAccount: sa, containers: [{ image: 'myregistry.azurecr.io/billing:3.1.0', portNumber: 8080 }] });
+  billing.with(new WorkloadIdentityProbes({ clientId: '11111111-1111-1111-1111-111111111111', proxySidecar: true, onConflict: 'sidecar' }));
   app.synth();
 }

@@ -11,6 +11,8 @@ import io.github.cdk8s_identity_health.ProbeTimingOptions;
 import io.github.cdk8s_identity_health.ResourceOptions;
 import io.github.cdk8s_identity_health.SkippedWorkload;
 import io.github.cdk8s_identity_health.Strategies;
+import io.github.cdk8s_identity_health.WorkloadIdentityProbes;
+import io.github.cdk8s_identity_health.WorkloadIdentityProbesOptions;
 import java.util.List;
 import org.cdk8s.App;
 import org.cdk8s.AppProps;
@@ -20,6 +22,7 @@ import org.cdk8s.plus27.ContainerProps;
 import org.cdk8s.plus27.Deployment;
 import org.cdk8s.plus27.Job;
 import org.cdk8s.plus27.Probe;
+import org.cdk8s.plus27.ServiceAccount;
 
 public final class Main {
   public static void main(String[] args) {
@@ -75,6 +78,15 @@ public final class Main {
         .build();
     workers.with(new NmiInitCheck(NmiInitCheckOptions.builder()
         .client(HttpClient.WGET).deadline(Duration.minutes(5)).interval(3).build()));
+
+    // Workload identity on a chart: the ServiceAccount gets the client-id annotation.
+    Chart billing = new Chart(app, "billing");
+    ServiceAccount sa = new ServiceAccount(billing, "sa");
+    Deployment.Builder.create(billing, "api").serviceAccount(sa)
+        .containers(List.of(ContainerProps.builder().image("myregistry.azurecr.io/billing:3.1.0").portNumber(8080).build()))
+        .build();
+    billing.with(new WorkloadIdentityProbes(WorkloadIdentityProbesOptions.builder()
+        .clientId("11111111-1111-1111-1111-111111111111").proxySidecar(true).onConflict(ConflictPolicy.SIDECAR).build()));
     app.synth();
   }
 }
