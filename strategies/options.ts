@@ -13,6 +13,7 @@ import {
 } from '../src/pod-template/pieces';
 import type { Container, EnvVar, Probe, ProbeKind } from '../src/pod-template/types';
 import { RUNTIME_ENV } from '../src/runtime/env';
+import { didYouMean } from '../src/suggest';
 
 export type { DurationLike, ConflictPolicy, HttpClient, InitClient };
 
@@ -196,14 +197,14 @@ export function optionKeys(groups: readonly OptionGroup[]): string[] {
 export function checkKeys(strategy: string, options: object, groups: readonly OptionGroup[]): void {
   const allowed = new Set<string>(optionKeys(groups));
   for (const k of Object.keys(options)) {
-    if (!allowed.has(k)) throw new v.OptionError(`option of ${strategy}`, k, `one of ${[...allowed].sort().join(', ')}`);
+    if (!allowed.has(k)) throw new v.OptionError(`option of ${strategy}`, k, `one of ${[...allowed].sort().join(', ')}${didYouMean(k, allowed)}`);
   }
   for (const [k, sub] of [['readiness', 0], ['liveness', 0], ['startup', 0], ['resources', 1]] as const) {
     const val = (options as any)[k];
     if (val === undefined) continue;
     const subKeys = sub ? ['cpuRequest', 'memoryRequest', 'cpuLimit', 'memoryLimit'] : ['periodSeconds', 'timeoutSeconds', 'failureThreshold', 'successThreshold', 'initialDelaySeconds'];
     if (typeof val !== 'object' || val === null) throw new v.OptionError(k, val, 'an object');
-    for (const s of Object.keys(val)) if (!subKeys.includes(s)) throw new v.OptionError(`option of ${k}`, s, `one of ${subKeys.join(', ')}`);
+    for (const s of Object.keys(val)) if (!subKeys.includes(s)) throw new v.OptionError(`option of ${k}`, s, `one of ${subKeys.join(', ')}${didYouMean(s, subKeys)}`);
   }
 }
 

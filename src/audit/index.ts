@@ -234,6 +234,12 @@ export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
       message: `workload identity checks expect the webhook's env (AZURE_FEDERATED_TOKEN_FILE, ...) but the pod lacks label ${WI_LABEL}: "true", so the webhook does not inject it and the checks ${declared ? 'rely on env set by hand' : 'always fail'}` });
     if (!declared) for (const p of wiParts) (p as any).void = true;
   }
+  // Pod identity: NMI gives a token only to a pod whose aadpodidbinding label matches an
+  // AzureIdentityBinding (aad-pod-identity docs, "Create an AzureIdentityBinding"); without the
+  // label every token request is refused (404), so a token check can never pass.
+  if (parts.some((p) => p.checks === 'identity') && !(POD_IDENTITY_LABEL in labels)) {
+    defects.push(podIdentityBindingMissing());
+  }
   if (annotations[WI_PROXY_ANNOTATION] === 'true' && (labels[WI_LABEL] === 'true' || wiParts.length) && !proxyChecked) {
     defects.push({ code: 'wi-proxy-unchecked', severity: 'warning', where: WI_PROXY_ANNOTATION,
       message: 'the pod asks for the migration proxy sidecar but no check waits for its /readyz (apply a workload identity strategy with --proxy-sidecar)' });
@@ -255,6 +261,14 @@ export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
     workload: workloadName(doc), kind: String(doc.kind), name: String(doc.metadata?.name ?? ''),
     ...(doc.metadata?.namespace ? { namespace: doc.metadata.namespace } : {}),
     identity, strategies, annotated, parts: parts.map(({ void: _v, ...p }: any) => p), claims: claimsOf(valid), defects,
+  };
+}
+
+/** The defect of a token check (strategies 4-6) on a pod without the aadpodidbinding label; apply warns with its message too. */
+export function podIdentityBindingMissing(): Defect {
+  return {
+    code: 'pod-identity-binding-missing', severity: 'warning', where: 'pod template labels',
+    message: `token checks need the pod label ${POD_IDENTITY_LABEL} (NMI answers 404 to a pod no AzureIdentityBinding selects), so they can never pass; set it (--pod-identity-binding <selector>) unless something else adds it at admission`,
   };
 }
 

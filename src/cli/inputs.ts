@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import type { KubeObject } from '../pod-template/types';
 import { UsageError } from './errors';
+import { selectorRequirements } from './selection';
 import type { Parsed } from './yaml-io';
 
 export interface GlobalArgs { output?: 'yaml' | 'json'; quiet?: boolean; color?: boolean }
@@ -19,7 +20,7 @@ export function withInputs<T>(y: Argv<T>): Argv<T & InputArgs> {
     .positional('paths', { type: 'string', array: true, describe: 'files, directories (recursively *.yaml|*.yml) or - for stdin [default: stdin when piped]' })
     .option('kind', { type: 'string', group: GROUP, describe: 'only these workload kinds (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod)' })
     .option('name', { type: 'string', group: GROUP, describe: 'only workloads with these names (* wildcards; comma-separated or repeated)' })
-    .option('selector', { alias: 'l', type: 'string', group: GROUP, describe: 'only workloads whose labels match, as kubectl: k=v, k!=v, k, !k (comma = and)' })
+    .option('selector', { alias: 'l', type: 'string', group: GROUP, describe: 'only workloads whose labels match, as kubectl: k=v, k!=v, k, !k, k in (a,b), k notin (a,b) (comma = and)' })
     .option('max-input-mb', { type: 'number', default: 32, group: GROUP, describe: 'refuse inputs larger than this (MB)' }) as unknown as Argv<T & InputArgs>;
 }
 
@@ -38,12 +39,7 @@ function glob(pattern: string): RegExp {
 export function workloadFilter(a: InputArgs): (doc: KubeObject) => boolean {
   const kinds = a.kind === undefined ? undefined : values(a.kind).map((k) => k.toLowerCase());
   const names = a.name === undefined ? undefined : values(a.name).map(glob);
-  const reqs = values(a.selector).map((s) => {
-    const m = /^(!?)([A-Za-z0-9./_-]+)(?:(!=|==|=)([A-Za-z0-9._-]*))?$/.exec(s);
-    if (!m || (m[1] && m[3])) throw new UsageError(`invalid --selector "${s}": expected k=v, k!=v, k or !k`);
-    const [, not, key, op, value] = m;
-    return (labels: Record<string, string>) => (op === '!=' ? labels[key] !== value : op ? labels[key] === value : not ? !(key in labels) : key in labels);
-  });
+  const reqs = selectorRequirements(a.selector);
   return (doc) =>
     (!kinds || kinds.includes(String(doc.kind).toLowerCase())) &&
     (!names || names.some((re) => re.test(String(doc.metadata?.name ?? '')))) &&

@@ -2,6 +2,7 @@
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors';
 import { hasFilters, InputArgs, inputPaths, lineOf, withInputs, workloadFilter } from '../inputs';
+import { serviceAccountTargets } from '../selection';
 import { flagWording, planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
 
 interface Args extends InputArgs { strategy: string; 'on-conflict'?: string; 'in-place'?: boolean; diff?: boolean; [k: string]: unknown }
@@ -21,15 +22,15 @@ export function builder(y: Argv): Argv<Args> {
     .example('helm template . | $0 apply -s nmi-probes --on-conflict sidecar -', 'from stdin; probes go to a sidecar where the app has its own')
     .example('$0 apply -s nmi-probes --kind Deployment --name api -l tier=backend --containers server --diff k8s/', 'only some workloads, review first')
     .example('$0 apply -s workload-identity-init --client-id <guid> k8s/ -i', 'workload identity: label the pods, annotate their ServiceAccounts')
-    .example('helm install web ./chart --post-renderer ./identity-health-post-render.sh', 'as a Helm post-renderer (docs/pipelines.md)')
+    .example('helm install web ./chart --post-renderer ./identity-health-post-render.sh', 'as a Helm post-renderer (docs: pipelines.md, path below)')
     .epilogue('Conflicts: a container that already has a readiness or liveness probe is an error (exit 2) naming the workload, container and probe; --on-conflict skip leaves such workloads unchanged and lists them on stderr. Re-running apply changes nothing.')) as unknown as Argv<Args>;
 }
 
-const saKey = (ns: unknown, name: unknown) => `${ns ?? ''}/${name}`;
-
 export async function handler(a: Args): Promise<void> {
   const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
-  const { isWorkload, podTemplateOf } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
+  const { isWorkload, podTemplateOf, workloadName } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
+  const { podIdentityBindingMissing, POD_IDENTITY_LABEL } = require('../../audit') as typeof import('../../audit');
+  const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
   const io = require('../yaml-io') as typeof import('../yaml-io');
 
   const id = strategyId(a.strategy);
@@ -38,6 +39,8 @@ export async function handler(a: Args): Promise<void> {
   if (a['in-place'] && paths.includes('-')) throw new UsageError('--in-place cannot write to stdin; drop - or --in-place');
 
   const selected = workloadFilter(a);
+  // Token checks (strategies 4-6) on a pod NMI does not bind can never pass: say so (audit: a defect).
+  const needsBinding = getStrategy(id).checks === 'identity';
   const errors: string[] = [];
   const skipped: string[] = [];
   const notes: string[] = [];
@@ -47,11 +50,8 @@ export async function handler(a: Args): Promise<void> {
   // Workload identity with --client-id annotates ServiceAccounts: every one when no filter is
   // given (as the mixin on a chart), else only those the selected workloads run as.
   const annotateSa = Object.keys(plan.serviceAccountAnnotations).length > 0;
-  const usedSa = new Set<string>();
-  if (annotateSa && hasFilters(a)) {
-    for (const p of parsedAll) for (const v of p.values) if (isWorkload(v) && selected(v)) usedSa.add(saKey(v.metadata?.namespace, podTemplateOf(v)?.spec.serviceAccountName ?? 'default'));
-  }
-  const isTargetSa = (v: any) => annotateSa && v?.kind === 'ServiceAccount' && (!hasFilters(a) || usedSa.has(saKey(v.metadata?.namespace, v.metadata?.name)));
+  const targetSa = serviceAccountTargets(parsedAll.flatMap((p) => p.values), selected, hasFilters(a));
+  const isTargetSa = (v: unknown) => annotateSa && targetSa(v);
   let accounts = 0;
   // Read and transform everything before writing anything: an error anywhere leaves every file as it was.
   for (const parsed of parsedAll) {
@@ -74,6 +74,9 @@ export async function handler(a: Args): Promise<void> {
         const r = applyPlan(v, plan);
         if (r.outcome === 'applied') { changes.set(i, r.doc); applied++; } else if (r.outcome === 'skipped') skipped.push(`${src.name}:${lineOf(parsed, i)}: ${r.messages.join('; ')}`); else unchanged++;
         if (r.outcome === 'applied') notes.push(...r.messages.map((m) => `${src.name}:${lineOf(parsed, i)}: ${m}`));
+        if (r.outcome !== 'skipped' && needsBinding && !(POD_IDENTITY_LABEL in (podTemplateOf(r.doc as any)?.metadata.labels ?? {}))) {
+          notes.push(`${src.name}:${lineOf(parsed, i)}: ${workloadName(v)}: warning: ${podIdentityBindingMissing().message}`);
+        }
       } catch (e: any) {
         if (e.name === 'ConflictError') {
           // One line per workload; how to resolve is said once, below.
