@@ -78,11 +78,12 @@ export interface TokenOptions {
   readonly requestTimeout?: DurationLike;
 }
 
+/** Resource requests and limits of an injected container (Kubernetes quantities). */
 export interface ResourceOptions {
-  /** @default '10m' ('50m' for az) */ readonly cpuRequest?: string;
-  /** @default '16Mi' ('128Mi' for az) */ readonly memoryRequest?: string;
-  /** @default '100m' ('500m' for az) */ readonly cpuLimit?: string;
-  /** @default '32Mi' ('512Mi' for az) */ readonly memoryLimit?: string;
+  /** CPU request. @default '10m' ('50m' for az) */ readonly cpuRequest?: string;
+  /** Memory request. @default '16Mi' ('128Mi' for az) */ readonly memoryRequest?: string;
+  /** CPU limit. @default '100m' ('500m' for az) */ readonly cpuLimit?: string;
+  /** Memory limit. @default '32Mi' ('512Mi' for az) */ readonly memoryLimit?: string;
 }
 
 /** Options of the init-container strategies. */
@@ -101,10 +102,10 @@ export interface InitOptions {
 
 /** Timing of one probe (as cdk8s-plus `ProbeOptions`). */
 export interface ProbeTimingOptions {
-  /** @default 4 seconds (readiness, startup), 10 seconds (liveness) */ readonly periodSeconds?: DurationLike;
+  /** How often kubelet runs the probe. @default 4 seconds (readiness, startup), 10 seconds (liveness) */ readonly periodSeconds?: DurationLike;
   /** Must exceed the check's own bound. @default the check's bound + 1 second */ readonly timeoutSeconds?: DurationLike;
-  /** @default 2 (readiness), 3 (liveness), 45 (startup: 180 s, the identity-assignment window) */ readonly failureThreshold?: number;
-  /** @default 1 */ readonly successThreshold?: number;
+  /** Consecutive failures before kubelet acts. @default 2 (readiness), 3 (liveness), 45 (startup: 180 s, the identity-assignment window) */ readonly failureThreshold?: number;
+  /** Consecutive successes after a failure before the probe passes again (1 for liveness and startup). @default 1 */ readonly successThreshold?: number;
   /** Prefer the startup probe to a delay. @default 0 */ readonly initialDelaySeconds?: DurationLike;
 }
 
@@ -112,9 +113,9 @@ export interface ProbeTimingOptions {
 export interface ProbesOptions {
   /** HTTP client the app image (or the sidecar image) has. @default 'curl' */
   readonly client?: HttpClient;
-  /** @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
-  /** @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
-  /** Added only where the container has no startup probe. @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
+  /** Timing of the readiness probe. @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
+  /** Timing of the liveness probe. @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
+  /** Timing of the startup probe, added only where the container has no startup probe. @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
   /** Liveness passes until the first success or for this long, whatever startup probe there is. @default 180 seconds */
   readonly startupGrace?: DurationLike;
   /**
@@ -139,12 +140,12 @@ export interface TokenCacheOptions {
 export interface AppCheckOptions {
   /** Port of the app's health endpoint. @default the container's first port */
   readonly port?: number | string;
-  /** @default '/readyz' */ readonly readinessPath?: string;
-  /** @default '/livez' */ readonly livenessPath?: string;
-  /** @default 'HTTP' */ readonly scheme?: 'HTTP' | 'HTTPS';
-  /** @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
-  /** @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
-  /** @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
+  /** Path of the app's readiness endpoint (also used by the startup probe). @default '/readyz' */ readonly readinessPath?: string;
+  /** Path of the app's liveness endpoint. @default '/livez' */ readonly livenessPath?: string;
+  /** Scheme of the httpGet probes. @default 'HTTP' */ readonly scheme?: 'HTTP' | 'HTTPS';
+  /** Timing of the readiness probe. @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
+  /** Timing of the liveness probe. @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
+  /** Timing of the startup probe. @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
   /** Liveness passes until the first success or for this long. @default 180 seconds */
   readonly startupGrace?: DurationLike;
   /**

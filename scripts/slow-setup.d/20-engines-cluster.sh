@@ -47,15 +47,30 @@ engine_asset nmi "$NMI_VERSION" github.com/Azure/aad-pod-identity config/crd/aad
 engine_asset azwi-webhook "$AZWI_VERSION" github.com/Azure/azure-workload-identity deploy/azure-wi-webhook.yaml
 
 # Debian packages: iptables for the real NMI (legacy backend: its lock is what holds NMI in "Not
-# Active" in a test); containerd, runc, the CNI plugins and a static busybox (the pods' image) for kubelet.
+# Active" in a test); containerd, runc and the CNI plugins for kubelet.
 missing=()
 command -v iptables-legacy >/dev/null || missing+=(iptables)
 command -v containerd >/dev/null || missing+=(containerd)
 command -v runc >/dev/null || missing+=(runc)
 [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
-dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "engines: installing ${missing[*]} with apt-get"
   { apt-get install -y --no-install-recommends "${missing[@]}" || { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; }; } >/dev/null \
     || { echo "engines: could not install ${missing[*]} with apt-get (the NMI and kubelet suites need them)" >&2; exit 1; }
 fi
+
+# The pods' image for kubelet: Debian's static busybox, unpacked into the cache, never installed:
+# the package would replace the system's busybox, and the behaviour bed needs the non-standalone
+# one (a standalone BusyBox runs its own date/sleep, not the bed's virtual-clock shims).
+bb_dir="$IH_ENGINES_CACHE/busybox-static"
+if [ ! -x "$bb_dir/bin/busybox" ]; then
+  work=$(mktemp -d)
+  ( cd "$work" && { apt-get download busybox-static >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get download busybox-static >/dev/null; }; } ) \
+    || { echo "engines: could not download the Debian package busybox-static (the kubelet suite's image)" >&2; exit 1; }
+  rm -rf "$bb_dir" && mkdir -p "$bb_dir/bin"
+  dpkg-deb -x "$work"/busybox-static_*.deb "$work/x"
+  cp "$work/x/bin/busybox" "$bb_dir/bin/busybox"
+  dpkg-deb -f "$work"/busybox-static_*.deb Version >"$bb_dir/version"
+  rm -rf "$work"
+fi
+engine_record busybox-static "$(cat "$bb_dir/version")" "$bb_dir/bin/busybox"

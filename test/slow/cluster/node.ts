@@ -28,9 +28,10 @@ function buildImage(dir: string): string {
   const root = path.join(dir, 'image');
   const rootfs = path.join(root, 'rootfs');
   for (const d of ['bin', 'tmp', 'etc', 'var/run']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
-  fs.copyFileSync('/bin/busybox', path.join(rootfs, 'bin/busybox'));
+  const busybox = engine('busybox-static').bin; // unpacked by scripts/slow-setup.d/20-engines-cluster.sh
+  fs.copyFileSync(busybox, path.join(rootfs, 'bin/busybox'));
   fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
-  for (const applet of execFileSync('/bin/busybox', ['--list']).toString().split('\n').filter((a) => a && a !== 'busybox')) {
+  for (const applet of execFileSync(busybox, ['--list']).toString().split('\n').filter((a) => a && a !== 'busybox')) {
     fs.symlinkSync('busybox', path.join(rootfs, 'bin', applet));
   }
   const blobs = path.join(root, 'blobs', 'sha256');
