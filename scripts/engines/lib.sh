@@ -60,3 +60,19 @@ engine_build() {
   echo "$times" >"$dir/build-time"
   engine_record "$name" "$version" "$bin"
 }
+
+# engine_asset NAME VERSION MODULE FILE...
+#   Copies FILEs (paths inside MODULE@VERSION's module zip: upstream manifests, CRDs) next to the
+#   built binary, $IH_ENGINES_CACHE/<name>-<version>/<basename>, for the tests to install as-is.
+engine_asset() {
+  local name=$1 version=$2 module=$3 dir src f
+  shift 3
+  dir="$IH_ENGINES_CACHE/$name-$version"
+  src=$(cd "$(mktemp -d)" && go mod download -json "$module@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$src" ] || { echo "engines: could not download $module@$version for its files $*" >&2; return 1; }
+  mkdir -p "$dir"
+  for f in "$@"; do
+    [ -f "$src/$f" ] || { echo "engines: $module@$version has no file $f" >&2; return 1; }
+    cp "$src/$f" "$dir/" && chmod u+w "$dir/$(basename "$f")"
+  done
+}

@@ -1,11 +1,11 @@
-/** Pipelines: `apply -` as a Helm post-renderer, and `krm` as a KRM function, piped (kustomize and Helm themselves run in test/slow/pipelines). */
+/** Pipelines: `apply -` as a Helm post-renderer, and `krm` as a KRM function (piped, through kubectl's kustomize and through kpt; standalone kustomize and Helm run in test/slow/pipelines). */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import * as YAML from 'yaml';
-import { CLI, CORPUS, docs, isWorkload, run } from './helpers';
+import { CLI, CORPUS, docs, isWorkload, run, tempCorpus } from './helpers';
 
 /** What Helm hands a post-renderer: every rendered template, each after `---` and a `# Source:` comment. */
 function helmStream(): string {
@@ -107,5 +107,42 @@ describe('KRM function', () => {
     same(krm.stdout);
     same(run(['policy', '--engine', 'kyverno', '-s', 'identity-app-check', '--port', '8080']).stdout);
     same(run(['synth', '-s', 'identity-app-check', '--port', '8080']).stdout);
+  });
+
+  it("kubectl's built-in kustomize: exits 0 without running the exec function (the trap docs/pipelines.md warns of), or runs it where it has --enable-exec", () => {
+    const help = spawnSync('kubectl', ['kustomize', '--help'], { encoding: 'utf8' });
+    if (help.error) throw new Error(`kubectl not found (${help.error.message}): this test pins down what kubectl's kustomize does with an exec KRM function; install kubectl`);
+    const dir = tempCorpus();
+    fs.writeFileSync(path.join(dir, 'kustomization.yaml'), 'resources:\n  - aks-store-all-in-one.yaml\ntransformers:\n  - identity-health.yaml\n');
+    fs.writeFileSync(path.join(dir, 'identity-health.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: identity-health\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: ./identity-health-krm.sh\ndata:\n  strategy: nmi-init\n');
+    fs.writeFileSync(path.join(dir, 'identity-health-krm.sh'), `#!/bin/sh\nexec node ${JSON.stringify(CLI)} krm\n`, { mode: 0o755 });
+    const hasExec = /--enable-exec/.test(help.stdout);
+    const r = spawnSync('kubectl', ['kustomize', '--enable-alpha-plugins', ...(hasExec ? ['--enable-exec'] : []), dir], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = docs(r.stdout).filter(isWorkload);
+    expect(out.length).toBeGreaterThan(0);
+    for (const d of out) expect(d.spec.template.metadata.annotations?.['identity-health.io/strategies']).toBe(hasExec ? 'nmi-init' : undefined);
+  });
+
+  it('through kpt: a selector annotates only the selected workloads\' ServiceAccounts; a relative exec path resolves from the current directory', () => {
+    const dir = tempCorpus();
+    const pkg = path.join(dir, 'pkg');
+    fs.mkdirSync(pkg);
+    fs.renameSync(path.join(dir, 'microservices-demo.yaml'), path.join(pkg, 'microservices-demo.yaml'));
+    fs.rmSync(path.join(dir, 'aks-store-all-in-one.yaml'));
+    fs.writeFileSync(path.join(dir, 'identity-health-krm.sh'), `#!/bin/sh\nexec node ${JSON.stringify(CLI)} krm\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'fn.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: identity-health\ndata:\n  strategy: workload-identity-init\n  client-id: 6e1e2d3c-0000-4000-8000-00000000abcd\n  selector: app=frontend\n`);
+    const kpt = (cwd: string) => spawnSync('kpt', ['fn', 'eval', pkg, '--exec', './identity-health-krm.sh', '--fn-config', path.join(dir, 'fn.yaml')], { cwd, encoding: 'utf8' });
+    // From another directory, ./identity-health-krm.sh is not found, whatever directory the package is in.
+    const elsewhere = kpt(pkg);
+    if (elsewhere.error) throw new Error(`kpt not found (${elsewhere.error.message}): install kpt`);
+    expect(elsewhere.stdout + elsewhere.stderr).toMatch(/identity-health-krm\.sh: no such file or directory/);
+    const r = kpt(dir);
+    expect(r.status, r.stderr).toBe(0);
+    const out = docs(fs.readFileSync(path.join(pkg, 'microservices-demo.yaml'), 'utf8')).filter(Boolean);
+    const annotatedSa = out.filter((d) => d.kind === 'ServiceAccount' && d.metadata.annotations?.['azure.workload.identity/client-id']).map((d) => d.metadata.name);
+    expect(out.filter((d) => d.kind === 'ServiceAccount')).toHaveLength(11);
+    expect(annotatedSa).toEqual(['frontend']);
+    expect(out.filter((d) => isWorkload(d) && d.spec.template.metadata.annotations?.['identity-health.io/strategies']).map((d) => d.metadata.name)).toEqual(['frontend']);
   });
 });
