@@ -8,7 +8,7 @@ import type { Strategy } from './types';
  * `checkNmi: false` there.
  */
 export interface IdentityInitCheckOptions extends CommonOptions, TokenOptions, Omit<InitOptions, 'client'> {
-  /** `curl` / `wget` request a token; `az` runs `az login --identity` (with `--client-id` or `--resource-id`) in the azure-cli image (~700 MB, 2.69.0 or later). @default 'curl' */
+  /** `curl` / `wget` request a token; `az` runs `az login --identity` (with `--client-id` or `--resource-id`) in the azure-cli image (~700 MB; current releases refuse `--username` for a managed identity). @default 'curl' */
   readonly client?: InitClient;
 }
 

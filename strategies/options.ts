@@ -177,8 +177,8 @@ export interface AppCheckOptions {
 export const DEFAULT_IMAGES: Readonly<Record<InitClient, string>> = {
   curl: 'curlimages/curl:8.11.1',
   wget: 'busybox:1.37.0',
-  // The first release with `az login --identity --client-id/--resource-id` is 2.69.0.
-  az: 'mcr.microsoft.com/azure-cli:AZ_VERSION',
+  // `az login --identity --client-id/--resource-id` (current releases refuse --username for a managed identity; checked with 2.91.0).
+  az: 'mcr.microsoft.com/azure-cli:2.91.0',
 };
 export const DEFAULT_RESOURCE = 'https://management.azure.com/';
 export const DEFAULT_API_VERSION = '2018-02-01';
