@@ -364,8 +364,10 @@ export function probeScript(s: CheckSettings, p: ProbeScriptSettings): string {
     '  exit 0',
     'fi',
     `printf '%s\\n' "$ih_msg"`,
+    // Startup and liveness pass on a fault only a change outside the container fixes (else the
+    // startup probe's 180 s would end in a restart loop); readiness keeps the pod out of service.
+    `if [ "$ih_rc" = 3 ] && [ "$ih_mode" != readiness ]; then echo 'identity-health: a container restart cannot fix this: liveness holds, readiness fails until it is fixed'; exit 0; fi`,
     'if [ "$ih_mode" = liveness ]; then',
-    `  if [ "$ih_rc" = 3 ]; then echo 'identity-health: a container restart cannot fix this: liveness holds, readiness fails until it is fixed'; exit 0; fi`,
     '  if [ ! -f "$ih_state/ever-ok" ]; then',
     `    ih_first=$ih_now; read -r ih_first < "$ih_state/first-seen" || ih_first=$ih_now`,
     `    if [ $((ih_now - ih_first)) -lt ${p.startupGrace} ]; then echo 'identity-health: no success yet, liveness holds during the startup grace'; exit 0; fi`,
