@@ -366,7 +366,7 @@ export function probeScript(s: CheckSettings, p: ProbeScriptSettings): string {
     `printf '%s\\n' "$ih_msg"`,
     // Startup and liveness pass on a fault only a change outside the container fixes (else the
     // startup probe's 180 s would end in a restart loop); readiness keeps the pod out of service.
-    `if [ "$ih_rc" = 3 ] && [ "$ih_mode" != readiness ]; then echo 'identity-health: a container restart cannot fix this: liveness holds, readiness fails until it is fixed'; exit 0; fi`,
+    ...(token || s.workloadIdentity ? [`if [ "$ih_rc" = 3 ] && [ "$ih_mode" != readiness ]; then echo 'identity-health: a container restart cannot fix this: liveness holds, readiness fails until it is fixed'; exit 0; fi`] : []),
     'if [ "$ih_mode" = liveness ]; then',
     '  if [ ! -f "$ih_state/ever-ok" ]; then',
     `    ih_first=$ih_now; read -r ih_first < "$ih_state/first-seen" || ih_first=$ih_now`,

@@ -83,7 +83,9 @@ export interface Mock {
 
 function control<T>(socketPath: string, method: string, urlPath: string, body?: unknown): Promise<T> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: urlPath, headers: { 'content-type': 'application/json' } }, (res) => {
+    // A fresh connection per call: a kept-alive one may have been closed by the mock (5 s idle)
+    // while a synchronous child process blocked this event loop, and its reuse fails with EPIPE.
+    const req = http.request({ socketPath, method, path: urlPath, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
       let data = '';
       res.on('data', (c) => (data += c));
       res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(data)) : reject(new Error(`mock control ${urlPath}: ${res.statusCode} ${data}`))));
