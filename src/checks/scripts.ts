@@ -134,7 +134,7 @@ function claimChecks(t: TokenSettings): string[] {
     `  ih_tok=\${ih_out#*'"access_token":"'}; ih_tok=\${ih_tok%%'"'*}`,
     '  ih_claims_of "$ih_tok"',
     ...t.expectClaims.map(({ value }) =>
-      `  case $ih_claims in *${sq(`"appid":"${value}"`)}*|*${sq(`"azp":"${value}"`)}*) ;; *) echo ${sq(`identity-health: token was issued to another identity (expected client id ${value} in appid or azp): another identity bound to this pod answered, or IMDS answered without NMI for a request that named no identity`)}; return 1 ;; esac`),
+      `  case $ih_claims in *${sq(`"appid":"${value}"`)}*|*${sq(`"azp":"${value}"`)}*) ;; *) echo ${sq(`identity-health: token was issued to another identity (expected client id ${value} in appid or azp): NMI and IMDS both honour client_id, so something else in the path answered (an HTTP proxy or another interceptor)`)}; return 1 ;; esac`),
   ];
 }
 

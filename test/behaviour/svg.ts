@@ -23,7 +23,10 @@ export const stableText = (s: string) => s.replace(/\b1[0-9]{9}\b/g, '<epoch s>'
 
 export function timelineSvg(r: Run, title: string): string {
   const dur = r.result.duration;
-  const x = (t: number) => +(LEFT + (Math.round(t) / dur) * (W - LEFT - RIGHT)).toFixed(1);
+  // Whole seconds, rounded down: events land just after the probe grid's points (a command's
+  // run time), so flooring keeps them in their second where rounding would flip at .5.
+  const sec = (t: number) => Math.floor(t + 1e-6);
+  const x = (t: number) => +(LEFT + (sec(t) / dur) * (W - LEFT - RIGHT)).toFixed(1);
   const tl = r.result.timeline;
   const wi = getStrategy(r.strategy).checks === 'workload-identity';
   const STATE = wi ? 'token file / AAD' : 'NMI / IMDS';
@@ -40,7 +43,7 @@ export function timelineSvg(r: Run, title: string): string {
   const after = (type: string) => tl.find((e) => e.type === type && e.t >= f)?.t;
   const nr = after('notready');
   const rs = after('restart');
-  const reaction = `after the fault at ${f} s: ${nr === undefined ? 'stays Ready' : `NotReady +${Math.round(nr - f)} s`}, ${rs === undefined ? 'no restart' : `restart +${Math.round(rs - f)} s`}`;
+  const reaction = `after the fault at ${f} s: ${nr === undefined ? 'stays Ready' : `NotReady +${sec(nr - f)} s`}, ${rs === undefined ? 'no restart' : `restart +${sec(rs - f)} s`}`;
   push(`<text x="10" y="36" fill="#555">${esc(r.scenario.title)}; ${reaction}</text>`);
   rows.forEach((name) => push(`<text x="10" y="${y(name) + 15}">${name}</text><line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(name) + ROW - 2}" y2="${y(name) + ROW - 2}" stroke="#eee"/>`));
   // Mock state bands: one per step until the next.
@@ -58,17 +61,21 @@ export function timelineSvg(r: Run, title: string): string {
     push(`<rect x="${x(from)}" y="${y('init container') + 6}" width="${Math.max(1, +(x(e.t) - x(from)).toFixed(1))}" height="${ROW - 14}" fill="${e.ok ? '#9ecae1' : '#f4a582'}"><title>${esc(stableText(e.output).slice(-300))}</title></rect>`);
     from = e.t;
   }
+  // Probes, requests and restarts, each as its element text with its second: sorted by both, so
+  // events in the same drawn second come out in the same order whatever their sub-second arrival.
+  const marks: Array<[number, string]> = [];
+  const mark = (t: number, text: string) => marks.push([sec(t), text]);
   for (const e of tl) {
     if (e.type === 'probe') {
-      push(`<circle cx="${x(e.t)}" cy="${y(`${e.probe} probe`) + 12}" r="3.5" fill="${e.ok ? '#2ca02c' : '#d62728'}"><title>${Math.round(e.t)}s ${e.ok ? 'ok' : esc(stableText(e.output))}</title></circle>`);
+      mark(e.t, `<circle cx="${x(e.t)}" cy="${y(`${e.probe} probe`) + 12}" r="3.5" fill="${e.ok ? '#2ca02c' : '#d62728'}"><title>${sec(e.t)}s ${e.ok ? 'ok' : esc(stableText(e.output))}</title></circle>`);
     } else if (e.type === 'request') {
       const row = e.kind === 'token' ? 'token requests' : e.kind === 'aad' ? 'AAD requests' : 'NMI requests';
-      push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${y(row) + 5}" y2="${y(row) + 19}" stroke="#555"/>`);
+      mark(e.t, `<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${y(row) + 5}" y2="${y(row) + 19}" stroke="#555"/>`);
     } else if (e.type === 'restart') {
-      push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${top}" y2="${H - 46}" stroke="#d62728" stroke-dasharray="4 3"/>`);
-      push(`<text x="${x(e.t) + 3}" y="${H - 48}" fill="#d62728">restart (${e.probe})</text>`);
+      mark(e.t, `<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${top}" y2="${H - 46}" stroke="#d62728" stroke-dasharray="4 3"/>\n<text x="${x(e.t) + 3}" y="${H - 48}" fill="#d62728">restart (${e.probe})</text>`);
     }
   }
+  marks.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)).forEach(([, text]) => push(text));
   // Ready bar: green while Ready.
   let readySince: number | undefined;
   const bar = (a: number, b: number) => push(`<rect x="${x(a)}" y="${y('pod Ready') + 5}" width="${Math.max(1, +(x(b) - x(a)).toFixed(1))}" height="${ROW - 12}" fill="#2ca02c"/>`);
