@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-command -v busybox >/dev/null || need+=(busybox)
+# The Debian package busybox, not busybox-static: a standalone BusyBox runs its own date/sleep applets,
+# not the behaviour bed's virtual-clock shims (apt-get replaces busybox-static with it).
+dpkg -s busybox >/dev/null 2>&1 || need+=(busybox)
 command -v dash >/dev/null || need+=(dash)
 command -v curl >/dev/null || need+=(curl)
 command -v shellcheck >/dev/null || need+=(shellcheck)

@@ -5,6 +5,7 @@ import { nmiAppCheck } from './nmi-app-check';
 import { nmiInit } from './nmi-init';
 import { nmiProbes } from './nmi-probes';
 import { AnyStrategyId, Strategy, StrategyId, WorkloadIdentityStrategyId } from './types';
+import { didYouMean } from '../src/suggest';
 import { workloadIdentityAppCheck } from './workload-identity-app-check';
 import { workloadIdentityInit } from './workload-identity-init';
 import { workloadIdentityProbes } from './workload-identity-probes';
@@ -41,7 +42,7 @@ const ALL: Readonly<Record<AnyStrategyId, Strategy>> = { ...STRATEGIES, ...WORKL
 
 export function getStrategy(id: string): Strategy {
   if (!(id in ALL)) {
-    throw new Error(`unknown strategy "${id}": expected one of ${Object.keys(ALL).join(', ')}`);
+    throw new Error(`unknown strategy "${id}"${didYouMean(id, Object.keys(ALL))}: expected one of ${Object.keys(ALL).join(', ')}`);
   }
   return ALL[id as AnyStrategyId];
 }

@@ -13,6 +13,7 @@ import {
 } from '../src/pod-template/pieces';
 import type { Container, EnvVar, Probe, ProbeKind } from '../src/pod-template/types';
 import { RUNTIME_ENV } from '../src/runtime/env';
+import { didYouMean } from '../src/suggest';
 
 export type { DurationLike, ConflictPolicy, HttpClient, InitClient };
 
@@ -98,11 +99,12 @@ export interface TokenOptions {
   readonly requestTimeout?: DurationLike;
 }
 
+/** Resource requests and limits of an injected container (Kubernetes quantities). */
 export interface ResourceOptions {
-  /** @default '10m' ('50m' for az) */ readonly cpuRequest?: string;
-  /** @default '16Mi' ('128Mi' for az) */ readonly memoryRequest?: string;
-  /** @default '100m' ('500m' for az) */ readonly cpuLimit?: string;
-  /** @default '32Mi' ('512Mi' for az) */ readonly memoryLimit?: string;
+  /** CPU request. @default '10m' ('50m' for az) */ readonly cpuRequest?: string;
+  /** Memory request. @default '16Mi' ('128Mi' for az) */ readonly memoryRequest?: string;
+  /** CPU limit. @default '100m' ('500m' for az) */ readonly cpuLimit?: string;
+  /** Memory limit. @default '32Mi' ('512Mi' for az) */ readonly memoryLimit?: string;
 }
 
 /** Options of the init-container strategies. */
@@ -121,10 +123,10 @@ export interface InitOptions {
 
 /** Timing of one probe (as cdk8s-plus `ProbeOptions`). */
 export interface ProbeTimingOptions {
-  /** @default 4 seconds (readiness, startup), 10 seconds (liveness) */ readonly periodSeconds?: DurationLike;
+  /** How often kubelet runs the probe. @default 4 seconds (readiness, startup), 10 seconds (liveness) */ readonly periodSeconds?: DurationLike;
   /** Must exceed the check's own bound. @default the check's bound + 1 second */ readonly timeoutSeconds?: DurationLike;
-  /** @default 2 (readiness), 3 (liveness), 45 (startup: 180 s, the identity-assignment window) */ readonly failureThreshold?: number;
-  /** @default 1 */ readonly successThreshold?: number;
+  /** Consecutive failures before kubelet acts. @default 2 (readiness), 3 (liveness), 45 (startup: 180 s, the identity-assignment window) */ readonly failureThreshold?: number;
+  /** Consecutive successes after a failure before the probe passes again (1 for liveness and startup). @default 1 */ readonly successThreshold?: number;
   /** Prefer the startup probe to a delay. @default 0 */ readonly initialDelaySeconds?: DurationLike;
 }
 
@@ -132,9 +134,9 @@ export interface ProbeTimingOptions {
 export interface ProbesOptions {
   /** HTTP client the app image (or the sidecar image) has. @default 'curl' */
   readonly client?: HttpClient;
-  /** @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
-  /** @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
-  /** Added only where the container has no startup probe. @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
+  /** Timing of the readiness probe. @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
+  /** Timing of the liveness probe. @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
+  /** Timing of the startup probe, added only where the container has no startup probe. @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
   /** Liveness passes until the first success or for this long, whatever startup probe there is. @default 180 seconds */
   readonly startupGrace?: DurationLike;
   /**
@@ -159,12 +161,12 @@ export interface TokenCacheOptions {
 export interface AppCheckOptions {
   /** Port of the app's health endpoint. @default the container's first port */
   readonly port?: number | string;
-  /** @default '/readyz' */ readonly readinessPath?: string;
-  /** @default '/livez' */ readonly livenessPath?: string;
-  /** @default 'HTTP' */ readonly scheme?: 'HTTP' | 'HTTPS';
-  /** @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
-  /** @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
-  /** @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
+  /** Path of the app's readiness endpoint (also used by the startup probe). @default '/readyz' */ readonly readinessPath?: string;
+  /** Path of the app's liveness endpoint. @default '/livez' */ readonly livenessPath?: string;
+  /** Scheme of the httpGet probes. @default 'HTTP' */ readonly scheme?: 'HTTP' | 'HTTPS';
+  /** Timing of the readiness probe. @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
+  /** Timing of the liveness probe. @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
+  /** Timing of the startup probe. @default see ProbeTimingOptions */ readonly startup?: ProbeTimingOptions;
   /** Liveness passes until the first success or for this long. @default 180 seconds */
   readonly startupGrace?: DurationLike;
   /**
@@ -217,14 +219,14 @@ export function optionKeys(groups: readonly OptionGroup[]): string[] {
 export function checkKeys(strategy: string, options: object, groups: readonly OptionGroup[]): void {
   const allowed = new Set<string>(optionKeys(groups));
   for (const k of Object.keys(options)) {
-    if (!allowed.has(k)) throw new v.OptionError(`option of ${strategy}`, k, `one of ${[...allowed].sort().join(', ')}`);
+    if (!allowed.has(k)) throw new v.OptionError(`option of ${strategy}`, k, `one of ${[...allowed].sort().join(', ')}${didYouMean(k, allowed)}`);
   }
   for (const [k, sub] of [['readiness', 0], ['liveness', 0], ['startup', 0], ['resources', 1]] as const) {
     const val = (options as any)[k];
     if (val === undefined) continue;
     const subKeys = sub ? ['cpuRequest', 'memoryRequest', 'cpuLimit', 'memoryLimit'] : ['periodSeconds', 'timeoutSeconds', 'failureThreshold', 'successThreshold', 'initialDelaySeconds'];
     if (typeof val !== 'object' || val === null) throw new v.OptionError(k, val, 'an object');
-    for (const s of Object.keys(val)) if (!subKeys.includes(s)) throw new v.OptionError(`option of ${k}`, s, `one of ${subKeys.join(', ')}`);
+    for (const s of Object.keys(val)) if (!subKeys.includes(s)) throw new v.OptionError(`option of ${k}`, s, `one of ${subKeys.join(', ')}${didYouMean(s, subKeys)}`);
   }
 }
 
@@ -232,11 +234,19 @@ export function checkKeys(strategy: string, options: object, groups: readonly Op
 
 interface Common { nmiPort: number; nmiTimeout: number; containers: string[]; podLabels: Record<string, string>; onConflict: ConflictPolicy }
 
+function containerList(x: unknown): string[] {
+  if (x === undefined) return [];
+  if (typeof x === 'string') return [x];
+  if (!Array.isArray(x)) throw new v.OptionError('containers', x, 'a list of container names, e.g. ["app"]');
+  return x;
+}
+
 function resolveCommon(o: CommonOptions): Common {
   return {
     nmiPort: v.port('nmiPort', o.nmiPort ?? DEFAULTS.nmiPort),
     nmiTimeout: v.seconds('nmiTimeout', o.nmiTimeout ?? DEFAULTS.nmiTimeout, 1, 30),
-    containers: [...(o.containers ?? [])].map((c, i) => v.containerName(`containers[${i}]`, c)),
+    // One name given as a string is taken as that name (a string is not split into characters).
+    containers: containerList(o.containers).map((c, i) => v.containerName(`containers[${i}]`, c)),
     podLabels: o.podIdentityBinding !== undefined ? { aadpodidbinding: v.labelValue('podIdentityBinding', o.podIdentityBinding) } : {},
     onConflict: v.oneOf('onConflict', o.onConflict ?? 'error', CONFLICT_POLICIES),
   };
@@ -262,14 +272,14 @@ function resolveToken(o: TokenOptions, defaultTimeout: number): TokenSettings & 
   if (clientId && miResId) {
     throw new v.OptionError('clientId/miResId', { clientId, miResId }, 'at most one identity selector');
   }
-  const verify = o.verifyIdentity ?? true;
+  const verify = v.bool('verifyIdentity', o.verifyIdentity ?? true);
   const expectClaims: TokenSettings['expectClaims'] = verify && clientId ? [{ claim: 'appid', value: clientId }] : [];
   return {
     url: buildTokenUrl({ apiVersion, resource, clientId, miResId }),
     timeout: v.seconds('requestTimeout', o.requestTimeout ?? defaultTimeout, 1, 300),
     expectClaims,
     azIdentity: clientId ? { flag: '--client-id', value: clientId } : miResId ? { flag: '--resource-id', value: miResId } : undefined,
-    checkNmi: o.checkNmi ?? true,
+    checkNmi: v.bool('checkNmi', o.checkNmi ?? true),
   };
 }
 
@@ -295,12 +305,12 @@ type AnyCheckOptions = CommonOptions & TokenOptions & WorkloadIdentityOptions;
 
 function resolveWorkloadIdentity(o: WorkloadIdentityOptions, defaultTimeout: number, defaultExchange: boolean): WorkloadIdentitySettings {
   const proxy = o.proxySidecar === true ? 8000 : o.proxySidecar === false || o.proxySidecar === undefined ? undefined : v.port('proxySidecar', o.proxySidecar);
+  // scope and requestTimeout are checked even when the exchange is off: a bad value is an error now, not later.
+  const scope = v.resource('scope', o.scope ?? 'https://management.azure.com/.default');
+  const timeout = v.seconds('requestTimeout', o.requestTimeout ?? defaultTimeout, 1, 300);
   return {
     expectClientId: o.clientId !== undefined ? v.guid('clientId', o.clientId) : undefined,
-    exchange: (o.exchange ?? defaultExchange) ? {
-      scope: v.resource('scope', o.scope ?? 'https://management.azure.com/.default'),
-      timeout: v.seconds('requestTimeout', o.requestTimeout ?? defaultTimeout, 1, 300),
-    } : undefined,
+    exchange: v.bool('exchange', o.exchange ?? defaultExchange) ? { scope, timeout } : undefined,
     proxyPort: proxy,
   };
 }
@@ -320,7 +330,7 @@ function checkSettings(kind: CheckKind, c: Common, client: InitClient, o: AnyChe
 function identityMetadata(kind: CheckKind, c: Common, o: WorkloadIdentityOptions): Pick<Plan, 'podLabels' | 'serviceAccountAnnotations'> {
   if (kind !== 'workload-identity') return { podLabels: c.podLabels, serviceAccountAnnotations: {} };
   return {
-    podLabels: { ...c.podLabels, ...(o.useLabel ?? true ? { 'azure.workload.identity/use': 'true' } : {}) },
+    podLabels: { ...c.podLabels, ...(v.bool('useLabel', o.useLabel ?? true) ? { 'azure.workload.identity/use': 'true' } : {}) },
     serviceAccountAnnotations: o.clientId !== undefined ? { 'azure.workload.identity/client-id': v.guid('clientId', o.clientId) } : {},
   };
 }
@@ -464,10 +474,12 @@ export function appCheckPlan(strategy: StrategyMeta, o: AnyCheckOptions & AppChe
   const ready = v.httpPath('readinessPath', o.readinessPath ?? '/readyz');
   const live = v.httpPath('livenessPath', o.livenessPath ?? '/livez');
   const port = o.port !== undefined ? v.portOrName('port', o.port) : undefined;
+  // Timings are checked now, not when a workload comes (they do not depend on its port).
+  const timing = { readiness: resolveTiming('readiness', o.readiness, bound), liveness: resolveTiming('liveness', o.liveness, bound), startup: resolveTiming('startup', o.startup, bound) };
   const probes = (p: number | string): Partial<Record<ProbeKind, Probe>> => ({
-    readinessProbe: httpGetProbe(ready, p, scheme, resolveTiming('readiness', o.readiness, bound)),
-    livenessProbe: httpGetProbe(live, p, scheme, resolveTiming('liveness', o.liveness, bound)),
-    startupProbe: httpGetProbe(ready, p, scheme, resolveTiming('startup', o.startup, bound)),
+    readinessProbe: httpGetProbe(ready, p, scheme, timing.readiness),
+    livenessProbe: httpGetProbe(live, p, scheme, timing.liveness),
+    startupProbe: httpGetProbe(ready, p, scheme, timing.startup),
   });
   return {
     ...basePlan(strategy.id, kind, c, o),

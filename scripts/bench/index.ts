@@ -6,6 +6,7 @@ const only = process.argv.slice(2);
 const modules: Array<[string, string]> = [
   ['synth', './synth'],
   ['cli', './cli'],
+  ['scale', './scale'],
   ['latency', './latency'],
 ];
 

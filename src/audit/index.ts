@@ -5,10 +5,10 @@
  * the CLI and, later, cluster policies share it.
  */
 import { AnyStrategyId, getStrategy, STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } from '../../strategies';
-import { deepEqual } from '../pod-template/apply';
+import { deepEqual, InputError } from '../pod-template/apply';
 import { PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from '../pod-template/pieces';
 import type { Container, KubeObject, Probe } from '../pod-template/types';
-import { podTemplateOf, workloadName } from '../pod-template/workload';
+import { isWorkload, podTemplateOf, podTemplateProblem, workloadName } from '../pod-template/workload';
 import { RUNTIME_ENV } from '../runtime/env';
 import { planFor } from '../transform';
 
@@ -61,7 +61,16 @@ export interface WorkloadAudit {
 
 const IMDS = '169.254.169.254';
 const TOKEN_PATH = /metadata\/identity\/oauth2\/token/;
-const AZ_IDENTITY = /\baz\s+login\s+[^\n;|&]*--identity|\baz\s+account\s+get-access-token/;
+/** `az login ... --identity` (within one command) or `az account get-access-token`; linear in the script. */
+function azIdentity(script: string): boolean {
+  if (/\baz\s+account\s+get-access-token/.test(script)) return true;
+  return segments(script, /[\n;|&]/).some((seg) => { const k = seg.search(/\baz\s+login\s/); return k >= 0 && seg.includes('--identity', k); });
+}
+
+/** The script split at the given delimiter characters (one pass; regexes then run per segment, never across). */
+function segments(script: string, delims: RegExp): string[] {
+  return script.split(delims);
+}
 const NMI_HEALTH = /healthz/;
 
 /** Our parts' names, taken from the strategies' own default plans so that names live in one place. */
@@ -94,10 +103,20 @@ function invocations(script: string): Array<{ client: 'curl' | 'wget'; args: str
   const out: Array<{ client: 'curl' | 'wget'; args: string; bounded: boolean }> = [];
   const re = /(?:^|[;|&({`]|\$\(|\bthen\b|\bdo\b|\belse\b)[ \t]*(timeout\s+\S+\s+)?(curl|wget)(?=\s)/gm;
   let m: RegExpExecArray | null;
-  while ((m = re.exec(script))) {
-    const rest = script.slice(m.index + m[0].length);
-    const end = rest.search(/[;\n|&)`]/);
-    out.push({ client: m[2] as 'curl' | 'wget', args: end < 0 ? rest : rest.slice(0, end), bounded: !!m[1] });
+  // The arguments run to the next command delimiter; that position is found once per delimiter,
+  // not once per invocation, so many invocations between two delimiters stay linear.
+  // Arguments also stop where the next invocation starts, so their total length is the script's.
+  const delim = /[;\n|&)`]/g;
+  let next = -1;
+  const found: RegExpExecArray[] = [];
+  while ((m = re.exec(script))) found.push(m);
+  for (const [i, f] of found.entries()) {
+    const from = f.index + f[0].length;
+    if (next < from) {
+      delim.lastIndex = from;
+      next = delim.exec(script)?.index ?? script.length;
+    }
+    out.push({ client: f[2] as 'curl' | 'wget', args: script.slice(from, Math.min(next, found[i + 1]?.index ?? Infinity)), bounded: !!f[1] });
   }
   return out;
 }
@@ -110,7 +129,7 @@ interface ScriptFacts { nmi: boolean; token: boolean; wi: boolean; proxy: boolea
 
 /** What a script checks, and its defects. */
 function analyseScript(script: string, shell: 'sh' | 'bash' | 'other', where: string, env: Set<string>, defects: Defect[]): ScriptFacts {
-  const token = TOKEN_PATH.test(script) || AZ_IDENTITY.test(script);
+  const token = TOKEN_PATH.test(script) || azIdentity(script);
   const nmi = NMI_HEALTH.test(script) && (/HOST_IP/.test(script) || /:8085\b/.test(script) || /\bnmi\b/i.test(script));
   const wi = WI_ENV.test(script);
   const proxy = wi && /readyz/.test(script);
@@ -137,7 +156,7 @@ function analyseScript(script: string, shell: 'sh' | 'bash' | 'other', where: st
   if (/HOST_IP/.test(script) && !env.has('HOST_IP')) {
     add('host-ip-unset', 'error', 'uses HOST_IP but the container does not set it (env HOST_IP from fieldRef status.hostIP)');
   }
-  if (shell === 'sh' && /(\[\s|\btest\s)[^\]\n;]*\s==\s/.test(script)) {
+  if (shell === 'sh' && segments(script, /[\]\n;]/).some((seg) => { const k = seg.search(/\[\s|\btest\s/); return k >= 0 && /\s==\s/.test(seg.slice(k)); })) {
     add('sh-double-equals', 'error', "`==` in a POSIX sh test: dash and BusyBox ash reject it, so the check always fails; use `=`");
   }
   if (wi && !/\bexp\b/.test(script)) {
@@ -168,6 +187,8 @@ function probeDefects(c: Container, kind: string, p: Probe, defects: Defect[]): 
 }
 
 export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
+  const bad = isWorkload(doc) && podTemplateProblem(doc);
+  if (bad) throw new InputError(`${workloadName(doc)}: ${bad}`);
   const tpl = podTemplateOf(structuredClone(doc));
   if (!tpl) return undefined;
   const parts: Part[] = [];
@@ -234,6 +255,12 @@ export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
       message: `workload identity checks expect the webhook's env (AZURE_FEDERATED_TOKEN_FILE, ...) but the pod lacks label ${WI_LABEL}: "true", so the webhook does not inject it and the checks ${declared ? 'rely on env set by hand' : 'always fail'}` });
     if (!declared) for (const p of wiParts) (p as any).void = true;
   }
+  // Pod identity: NMI gives a token only to a pod whose aadpodidbinding label matches an
+  // AzureIdentityBinding (aad-pod-identity docs, "Create an AzureIdentityBinding"); without the
+  // label every token request is refused (404), so a token check can never pass.
+  if (parts.some((p) => p.checks === 'identity') && !(POD_IDENTITY_LABEL in labels)) {
+    defects.push(podIdentityBindingMissing());
+  }
   if (annotations[WI_PROXY_ANNOTATION] === 'true' && (labels[WI_LABEL] === 'true' || wiParts.length) && !proxyChecked) {
     defects.push({ code: 'wi-proxy-unchecked', severity: 'warning', where: WI_PROXY_ANNOTATION,
       message: 'the pod asks for the migration proxy sidecar but no check waits for its /readyz (apply a workload identity strategy with --proxy-sidecar)' });
@@ -255,6 +282,14 @@ export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
     workload: workloadName(doc), kind: String(doc.kind), name: String(doc.metadata?.name ?? ''),
     ...(doc.metadata?.namespace ? { namespace: doc.metadata.namespace } : {}),
     identity, strategies, annotated, parts: parts.map(({ void: _v, ...p }: any) => p), claims: claimsOf(valid), defects,
+  };
+}
+
+/** The defect of a token check (strategies 4-6) on a pod without the aadpodidbinding label; apply warns with its message too. */
+export function podIdentityBindingMissing(): Defect {
+  return {
+    code: 'pod-identity-binding-missing', severity: 'warning', where: 'pod template labels',
+    message: `token checks need the pod label ${POD_IDENTITY_LABEL} (NMI answers 404 to a pod no AzureIdentityBinding selects), so they can never pass; set it (--pod-identity-binding <selector>) unless something else adds it at admission`,
   };
 }
 

@@ -17,7 +17,7 @@ const HOOKS = Symbol.for('cdk8s-identity-health.hooks');
 
 type Hooked = ApiObject & { [HOOKS]?: IdentityHealthMixin[] };
 
-/** Base of the six strategy mixins. Options are validated when the mixin is created. */
+/** Base of the nine strategy mixins. Options are validated when the mixin is created. */
 export abstract class IdentityHealthMixin implements IMixin {
   /** Brand check that works across copies of this package (never `instanceof`). */
   static isIdentityHealthMixin(x: unknown): x is IdentityHealthMixin {
@@ -38,6 +38,18 @@ export abstract class IdentityHealthMixin implements IMixin {
    * ServiceAccounts where the strategy annotates them (workload identity with a clientId).
    */
   public supports(construct: IConstruct): boolean {
+    // `x.with(mixin)` asks about x first, then everything below it: a tree with no workload at
+    // all is a mistake, said as withX says it (constructs' with() has no hook after its walk).
+    if (!this.root || !construct.node.scopes.includes(this.root)) {
+      this.root = construct;
+      if (!construct.node.findAll().some((c) => this.accepts(c))) throw noWorkload(this, construct);
+    }
+    return this.accepts(construct);
+  }
+
+  private root?: IConstruct;
+
+  private accepts(construct: IConstruct): boolean {
     if (!ApiObject.isApiObject(construct)) return false;
     if (construct.kind === 'ServiceAccount') return Object.keys(this.plan.serviceAccountAnnotations).length > 0;
     return (WORKLOAD_KINDS as readonly string[]).includes(construct.kind);
@@ -82,10 +94,10 @@ export abstract class IdentityHealthMixin implements IMixin {
 
 /** Apply a mixin to a construct and everything below it; throws if it holds no workload. */
 export function applyMixin<T extends IConstruct>(target: T, mixin: IdentityHealthMixin): T {
-  const found = target.node.findAll().some((c) => mixin.supports(c));
-  if (!found) {
-    throw new Error(`identity-health ${mixin.strategy.id}: ${target.node.path || '<root>'} holds no workload (${WORKLOAD_KINDS.join(', ')})`);
-  }
   target.with(mixin);
   return target;
+}
+
+function noWorkload(mixin: IdentityHealthMixin, target: IConstruct): Error {
+  return new Error(`identity-health ${mixin.strategy.id}: ${target.node.path || '<root>'} holds no workload (${WORKLOAD_KINDS.join(', ')})`);
 }

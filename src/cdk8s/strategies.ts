@@ -1,4 +1,4 @@
-/** The six strategies as mixin classes (for `construct.with(...)`) and `withX(target, options)` functions. */
+/** The nine strategies as mixin classes (for `construct.with(...)`) and `withX(target, options)` functions. */
 import type { IConstruct } from 'constructs';
 import {
   IdentityAppHealthCheckOptions, IdentityInitCheckOptions, IdentityProbesOptions,

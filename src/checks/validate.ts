@@ -27,6 +27,12 @@ const HTTP_PATH = /^\/[A-Za-z0-9._~/-]{0,255}$/;
 const IANA_PORT_NAME = /^(?=.*[a-z])[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?$/;
 const QUANTITY = /^[0-9]+(?:\.[0-9]+)?(?:m|Ki|Mi|Gi|k|M|G)?$/;
 
+/** A boolean option: true or false, never a string ('false' is truthy) or a number. */
+export function bool(option: string, value: unknown): boolean {
+  check(option, value, typeof value === 'boolean', 'true or false');
+  return value as boolean;
+}
+
 export function guid(option: string, value: string): string {
   check(option, value, typeof value === 'string' && GUID.test(value), 'a GUID such as 00000000-0000-0000-0000-000000000000');
   return value.toLowerCase();

@@ -13,10 +13,15 @@ import { RUNTIME_ENV } from '../runtime/env';
 export const IMDS_LIMIT_PER_SECOND = 20;
 export const SAMPLE_CONTAINER: Container = { name: 'app', image: 'example.azurecr.io/app:1.0', ports: [{ containerPort: 8080 }] };
 
+/** Worst case seconds: NMI lost (request hangs to its bound), NMI lost with the connection refused (its pod gone), other identity faults. */
+export interface Fault { readonly nmiFault: number; readonly nmiRefused?: number; readonly identityFault?: number }
+
 export interface Analysis {
   /** Seconds from a fault to NotReady / to a restart (undefined: never, at runtime). */
-  readonly notReady?: { readonly nmiFault: number; readonly identityFault?: number };
-  readonly restart?: { readonly nmiFault: number; readonly identityFault?: number };
+  readonly notReady?: Fault;
+  readonly restart?: Fault;
+  /** Seconds the NMI health request may take (the failing part of the check when NMI is lost). */
+  readonly nmiBound?: number;
   /** Start: how long a pod waits for the identity stack before it fails loudly (init), or liveness holds (probes). */
   readonly startWindow: string;
   /** Requests per second, steady state. */
@@ -24,11 +29,15 @@ export interface Analysis {
   readonly warnings: string[];
 }
 
-function worst(p: Probe | undefined): number | undefined {
+/**
+ * The fault lands just after a passing probe; it then takes failureThreshold failing runs one
+ * period apart, and the last one lasts as long as the part of the check that fails: `failing`
+ * seconds at most (the NMI request's own bound when NMI is lost: the check stops there), never
+ * more than the probe's timeout.
+ */
+function worst(p: Probe | undefined, failing = Infinity): number | undefined {
   if (!p) return undefined;
-  // The fault lands just after a passing probe; it then takes failureThreshold failing runs one
-  // period apart, and the last one may use its whole timeout.
-  return Number(p.failureThreshold ?? 3) * Number(p.periodSeconds ?? 10) + Number(p.timeoutSeconds ?? 1);
+  return Number(p.failureThreshold ?? 3) * Number(p.periodSeconds ?? 10) + Math.min(failing, Number(p.timeoutSeconds ?? 1));
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -58,13 +67,24 @@ export function analyse(strategy: Strategy, plan: Plan, options: Record<string, 
   // Workload identity never calls NMI or IMDS: its only remote call is the optional AAD exchange.
   const exchange = wi && (strategy.placement === 'app' ? env.get(RUNTIME_ENV.wiExchange) === 'true' : options.exchange === true);
   const checkNmi = !wi && options.checkNmi !== false;
-  const r = worst(probes.readinessProbe);
-  const l = worst(probes.livenessProbe);
+  // NMI lost: the check fails at its first step, the NMI health request, bounded by its own
+  // timeout (the runtime module's for app checks); a refused connection fails at once.
+  const nmiBound = Number(strategy.placement === 'app' ? env.get(RUNTIME_ENV.nmiTimeout) ?? DEFAULTS.nmiTimeout : options.nmiTimeout ?? DEFAULTS.nmiTimeout);
+  const viaNmi = !wi && checkNmi;
   // A cached token result hides a new identity fault for up to the cache TTL; without the NMI
   // check, NMI loss is seen only through the token request too.
   // For workload identity nmiFault reads "env or token file fault" and identityFault "exchange fault".
-  const fault = (w: number | undefined) => w === undefined ? undefined
-    : { nmiFault: identity && !checkNmi ? w + ttl : w, ...(identity || exchange ? { identityFault: w + ttl } : {}) };
+  const fault = (p: Probe | undefined) => {
+    const w = worst(p);
+    if (w === undefined) return undefined;
+    return {
+      nmiFault: viaNmi ? worst(p, nmiBound)! : identity ? w + ttl : w,
+      ...(viaNmi ? { nmiRefused: worst(p, 0)! } : {}),
+      ...(identity || exchange ? { identityFault: w + ttl } : {}),
+    };
+  };
+  const r = fault(probes.readinessProbe);
+  const l = fault(probes.livenessProbe);
   const runsPerPod = (probes.readinessProbe ? 1 / Number(probes.readinessProbe.periodSeconds) : 0) + (probes.livenessProbe ? 1 / Number(probes.livenessProbe.periodSeconds) : 0);
   const nmiPerPod = !wi && (!identity || checkNmi) ? runsPerPod : 0;
   const tokenPerPod = identity || exchange ? (ttl > 0 ? Math.min(1 / ttl, runsPerPod) : runsPerPod) : 0;
@@ -78,7 +98,7 @@ export function analyse(strategy: Strategy, plan: Plan, options: Record<string, 
     warnings.push(`${tokenPerNode} token requests/s per node is above the documented IMDS managed-identity limit of ${IMDS_LIMIT_PER_SECOND}/s per VM (429 throttling makes every pod NotReady): raise --token-cache-ttl or lower --pods-per-node`);
   }
   return {
-    notReady: fault(r), restart: fault(l), startWindow,
+    notReady: r, restart: l, startWindow, ...(viaNmi ? { nmiBound } : {}),
     load: { podsPerNode, nmiPerPod: round(nmiPerPod), tokenPerPod: round(tokenPerPod), nmiPerNode: round(nmiPerPod * podsPerNode), tokenPerNode, atStartPerNode: 0 },
     warnings,
   };

@@ -2,10 +2,10 @@
 import type { Argv } from 'yargs';
 import type { KubeObject } from '../pod-template/types';
 import { UsageError } from './errors';
-import type { Parsed } from './yaml-io';
+import { selectorRequirements } from './selection';
 
 export interface GlobalArgs { output?: 'yaml' | 'json'; quiet?: boolean; color?: boolean }
-export interface InputArgs extends GlobalArgs { paths?: string[]; kind?: string | string[]; name?: string | string[]; selector?: string | string[]; 'max-input-mb'?: number }
+export interface InputArgs extends GlobalArgs { paths?: string[]; kind?: string | string[]; name?: string | string[]; selector?: string | string[]; 'max-input-mb'?: string | number }
 
 /** Repeatable flags are not yargs arrays (an array flag would swallow the paths after it): one value or several. */
 export function values(x: unknown): string[] {
@@ -19,8 +19,8 @@ export function withInputs<T>(y: Argv<T>): Argv<T & InputArgs> {
     .positional('paths', { type: 'string', array: true, describe: 'files, directories (recursively *.yaml|*.yml) or - for stdin [default: stdin when piped]' })
     .option('kind', { type: 'string', group: GROUP, describe: 'only these workload kinds (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod)' })
     .option('name', { type: 'string', group: GROUP, describe: 'only workloads with these names (* wildcards; comma-separated or repeated)' })
-    .option('selector', { alias: 'l', type: 'string', group: GROUP, describe: 'only workloads whose labels match, as kubectl: k=v, k!=v, k, !k (comma = and)' })
-    .option('max-input-mb', { type: 'number', default: 32, group: GROUP, describe: 'refuse inputs larger than this (MB)' }) as unknown as Argv<T & InputArgs>;
+    .option('selector', { alias: 'l', type: 'string', group: GROUP, describe: 'only workloads whose labels match, as kubectl: k=v, k!=v, k, !k, k in (a,b), k notin (a,b) (comma = and)' })
+    .option('max-input-mb', { type: 'string', group: GROUP, describe: 'refuse a run whose inputs total more than this (MB); input is streamed, memory does not grow with it [default: 256]' }) as unknown as Argv<T & InputArgs>;
 }
 
 /** Paths to read: the arguments, or stdin when it is piped. */
@@ -34,38 +34,23 @@ function glob(pattern: string): RegExp {
   return new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
+/** metadata.labels when it is a map (a wrong type is reported by the transform, naming the field). */
+function labelsOf(doc: KubeObject): Record<string, string> {
+  const l = doc.metadata?.labels;
+  return l && typeof l === 'object' && !Array.isArray(l) ? l : {};
+}
+
 /** A predicate over workloads from --kind, --name and --selector. */
 export function workloadFilter(a: InputArgs): (doc: KubeObject) => boolean {
   const kinds = a.kind === undefined ? undefined : values(a.kind).map((k) => k.toLowerCase());
   const names = a.name === undefined ? undefined : values(a.name).map(glob);
-  const reqs = values(a.selector).map((s) => {
-    const m = /^(!?)([A-Za-z0-9./_-]+)(?:(!=|==|=)([A-Za-z0-9._-]*))?$/.exec(s);
-    if (!m || (m[1] && m[3])) throw new UsageError(`invalid --selector "${s}": expected k=v, k!=v, k or !k`);
-    const [, not, key, op, value] = m;
-    return (labels: Record<string, string>) => (op === '!=' ? labels[key] !== value : op ? labels[key] === value : not ? !(key in labels) : key in labels);
-  });
+  const reqs = selectorRequirements(a.selector);
   return (doc) =>
     (!kinds || kinds.includes(String(doc.kind).toLowerCase())) &&
     (!names || names.some((re) => re.test(String(doc.metadata?.name ?? '')))) &&
-    reqs.every((r) => r(doc.metadata?.labels ?? {}));
+    reqs.every((r) => r(labelsOf(doc)));
 }
 
 export function hasFilters(a: InputArgs): boolean {
   return values(a.kind).length + values(a.name).length + values(a.selector).length > 0;
-}
-
-const lineStarts = new WeakMap<Parsed, number[]>();
-
-/** 1-based line of document `i` in its source, for messages (newline offsets indexed once per file). */
-export function lineOf(p: Parsed, i: number): number {
-  const at = (p.docs[i].contents as { range?: number[] } | null)?.range?.[0] ?? p.docs[i].range[0];
-  let starts = lineStarts.get(p);
-  if (!starts) {
-    starts = [0];
-    for (let k = p.source.text.indexOf('\n'); k !== -1; k = p.source.text.indexOf('\n', k + 1)) starts.push(k + 1);
-    lineStarts.set(p, starts);
-  }
-  let lo = 0, hi = starts.length - 1;
-  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= at) lo = mid; else hi = mid - 1; }
-  return lo + 1;
 }

@@ -30,7 +30,7 @@ export const STRATEGY_FLAGS: readonly Flag[] = [
   { flag: 'api-version', path: ['apiVersion'], kind: 'string', describe: 'IMDS api-version [default: 2018-02-01]' },
   { flag: 'verify-identity', path: ['verifyIdentity'], kind: 'bool', describe: "check the token's appid (v1.0) or azp (v2.0) claim equals --client-id [default: true with --client-id]" },
   { flag: 'check-nmi', path: ['checkNmi'], kind: 'bool', describe: 'check NMI before the token request [default: true]' },
-  { flag: 'request-timeout', path: ['requestTimeout'], kind: 'seconds', describe: 'bound of one token request (exchange), seconds [default: 4 in probes; init: 90 pod identity, 10 workload identity]' },
+  { flag: 'request-timeout', path: ['requestTimeout'], kind: 'seconds', describe: 'bound of one token request (exchange), seconds [default: 4 in probes; init: 110 pod identity (above the NMI retry window), 10 workload identity]' },
   { flag: 'exchange', path: ['exchange'], kind: 'bool', describe: 'workload identity: exchange the federated token at AAD (catches a missing federated credential) [default: true in init, false in probes]' },
   { flag: 'scope', path: ['scope'], kind: 'string', describe: 'workload identity: scope of the exchanged token [default: https://management.azure.com/.default]' },
   { flag: 'proxy-sidecar', path: ['proxySidecar'], kind: 'boolOrPort', describe: 'workload identity: also require the migration proxy sidecar /readyz (bare flag: port 8000, or give the port)' },
@@ -125,10 +125,19 @@ export function flagWording(message: string): string {
   const flagOf = (key: string) => STRATEGY_FLAGS.find((f) => f.path.join('.') === key)?.flag;
   return message
     .replace(/onConflict '?(error|skip|sidecar)\b'?/g, '--on-conflict $1')
-    .replace(/\boption (\w+)/g, (m, k: string) => (flagOf(k) ? `--${flagOf(k)}` : m));
+    .replace(/\binvalid onConflict\b/g, 'invalid --on-conflict')
+    .replace(/\binvalid ([\w.]+)(\[\d+\])? /g, (m, k: string) => (flagOf(k) ? `invalid --${flagOf(k)} ` : m))
+    .replace(/\boption (\w+)/g, (m, k: string) => (flagOf(k) ? `--${flagOf(k)}` : m))
+    .replace(/\b([a-z]+[A-Z]\w*)\b/g, (m, k: string) => (flagOf(k) ? `--${flagOf(k)}` : m));
 }
 
-/** The validated plan for `strategyId` from the flags; an OptionError keeps the core's message and names the flag. */
+/** The flag (also the krm ConfigMap key) of a core option name such as `readiness.timeoutSeconds` or `containers[0]`. */
+export function flagOf(option: unknown): string | undefined {
+  if (option === 'onConflict') return 'on-conflict';
+  return STRATEGY_FLAGS.find((f) => option === f.path.join('.') || option === f.path[0] || String(option).startsWith(`${f.path.join('.')}[`))?.flag;
+}
+
+/** The validated plan for `strategyId` from the flags; an OptionError keeps the core's message, worded with the flag. */
 export function planFromFlags(id: string, argv: Record<string, unknown>, extra: Record<string, unknown> = {}): { plan: import('../pod-template/apply').Plan; options: Record<string, any> } {
   rejectForeignFlags(id, argv);
   const options = strategyOptions(argv, extra);
@@ -136,11 +145,8 @@ export function planFromFlags(id: string, argv: Record<string, unknown>, extra: 
   try {
     return { plan: planFor(id, options), options };
   } catch (e: any) {
-    if (e?.name === 'OptionError') {
-      const flag = STRATEGY_FLAGS.find((f) => e.option === f.path.join('.') || e.option === f.path[0] || String(e.option).startsWith(`${f.path.join('.')}[`));
-      const extraFlag = e.option === 'onConflict' ? 'on-conflict' : undefined;
-      if (flag || extraFlag) e.message += ` (flag --${flag?.flag ?? extraFlag})`;
-    }
+    // The core names the option (`invalid nmiPort "x"`); on the command line it is the flag.
+    if (e?.name === 'OptionError') e.message = flagWording(e.message);
     throw e;
   }
 }

@@ -1,102 +1,302 @@
 /**
- * YAML in and out. Reading: files, directories (recursively, *.yaml|*.yml) and stdin, with a
- * size limit so a huge input fails with a message instead of exhausting the heap. Writing: only
- * the nodes that changed are rewritten, as text edits at their source positions, so every other
- * byte (documents, comments, key order, quoting, indentation style) stays as it was and a second
- * run is byte-identical. The common edits (a key appended to a block map, an item inserted at the
- * start of a block-sequence line) are exact by construction; any other edit (a scalar or flow
- * collection replaced) is checked by re-parsing that document, and if a rare shape defeats the
- * text edits, the document is re-rendered from its patched node tree (comments and quoting kept,
- * indentation normalised) instead.
+ * YAML in and out, streamed. Reading: files, directories (recursively, *.yaml|*.yml, symlinks
+ * followed) and stdin (spooled to a temp file), cut into chunks of whole documents at `---`
+ * lines, so memory is bounded by the chunk (about 256 KB of text, or one large document), not
+ * by the input. A total size limit per run (--max-input-mb) bounds time. Bytes are kept: each
+ * chunk is decoded as UTF-8 when it is valid UTF-8, else as Latin-1 (one char per byte), and
+ * written back in the same encoding, so bytes outside the edited nodes never change. UTF-16/32
+ * and NUL bytes are refused; FIFOs and devices are refused before any read (no hang).
+ *
+ * Writing: only the nodes that changed are rewritten, as text edits at their source positions, so
+ * every other byte (documents, comments, key order, quoting, indentation style) stays as it was and
+ * a second run is byte-identical. The common edits (a key appended to a block map, an item inserted
+ * at the start of a block-sequence line) are exact by construction; any other edit (a scalar or
+ * flow collection replaced) is checked by re-parsing that document, and if a rare shape defeats
+ * the text edits, the document is re-rendered from its patched node tree (comments and quoting
+ * kept, indentation normalised) instead.
  */
+import { isUtf8 } from 'buffer';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { deepEqual } from '../pod-template/apply';
 import { UsageError } from './errors';
+import { FastDoc, parseFast, Skipped } from './fast-yaml';
+import { tempPath } from './output';
 
-export interface Source { readonly name: string; readonly file?: string; readonly text: string }
-export interface Parsed { readonly source: Source; readonly docs: YAML.Document.Parsed[]; readonly values: unknown[] }
+/** One input: `path` is what is read (a symlink resolved; stdin's spool file); `file` what the user named. */
+export interface Input { readonly name: string; readonly path: string; readonly file?: string; readonly size: number }
+/** A run of whole documents of one input. `line`: 0-based line of its first byte in the input. */
+export interface Chunk { readonly input: Input; readonly text: string; readonly latin1: boolean; readonly line: number; readonly start: number; readonly end: number; readonly last: boolean }
+export interface Source { readonly name: string; readonly text: string }
+export interface Parsed { readonly source: Source; readonly docs: YAML.Document.Parsed[]; readonly values: unknown[]; readonly lineBase: number }
 
-export const DEFAULT_MAX_MB = 32;
+/** Total MB read per run: about 350,000 small Deployments; memory does not grow with it (streamed). */
+export const DEFAULT_MAX_MB = 256;
+/** A single document above this is refused: it is parsed whole (etcd stores objects up to 1.5 MB). */
+export const MAX_DOCUMENT_MB = 32;
+const CHUNK = 256 * 1024;
+const MB = 2 ** 20;
 
-/** `bytes` undefined: a stream cut off at the limit, whose size is unknown. */
-function tooBig(name: string, bytes: number | undefined, maxMb: number): UsageError {
-  const size = bytes === undefined ? `more than ${maxMb} MB` : `${(bytes / 2 ** 20).toFixed(1)} MB`;
-  return new UsageError(`${name}: input is ${size}, above the limit of ${maxMb} MB (raise it with --max-input-mb)`);
+function mb(bytes: number): string { return `${(bytes / MB).toFixed(1)} MB`; }
+
+/** The --max-input-mb value, validated (it arrives as the string the user typed, or the default). */
+export function maxInputMb(raw: unknown): number {
+  const n = raw === undefined ? DEFAULT_MAX_MB : Number(raw);
+  if (typeof raw === 'boolean' || !Number.isFinite(n) || n <= 0) throw new UsageError(`invalid --max-input-mb "${raw}": expected a positive number of MB`);
+  return n;
 }
 
-function listYaml(dir: string, out: string[]): void {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+function kindOf(st: fs.Stats): string {
+  return st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
+}
+
+function cannotRead(p: string, e: any): UsageError {
+  if (e instanceof UsageError) return e;
+  const why = e.code === 'ENOENT' ? 'no such file or directory' : e.code === 'EACCES' ? 'permission denied' : e.code === 'ELOOP' ? 'too many levels of symbolic links' : e.message;
+  return new UsageError(`${p}: cannot read: ${why}`);
+}
+
+/** *.yaml|*.yml under `dir`, in name order; symlinks followed (to files and directories, loops cut). */
+function listYaml(dir: string, out: string[], seen: Set<string>): void {
+  const real = fs.realpathSync(dir);
+  if (seen.has(real)) return;
+  seen.add(real);
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) listYaml(p, out);
-    else if (e.isFile() && /\.ya?ml$/i.test(e.name)) out.push(p);
-  }
-}
-
-function readStdin(maxMb: number): string {
-  const chunks: Buffer[] = [];
-  const buf = Buffer.alloc(1 << 20);
-  let total = 0;
-  for (;;) {
-    let n: number;
-    try { n = fs.readSync(0, buf, 0, buf.length, null); } catch (e: any) {
-      if (e.code === 'EAGAIN') continue; // non-blocking stdin: retry
-      if (e.code === 'EOF') break;
-      throw new UsageError(`<stdin>: cannot read: ${e.message}`);
-    }
-    if (n === 0) break;
-    total += n;
-    if (total > maxMb * 2 ** 20) throw tooBig('<stdin>', undefined, maxMb);
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Every input, in argument order, directories expanded in name order. */
-export function readInputs(paths: readonly string[], maxMb = DEFAULT_MAX_MB): Source[] {
-  const out: Source[] = [];
-  for (const p of paths) {
-    if (p === '-') { out.push({ name: '<stdin>', text: readStdin(maxMb) }); continue; }
-    let files: string[];
-    try {
-      if (fs.statSync(p).isDirectory()) {
-        files = [];
-        listYaml(p, files);
-        if (files.length === 0) throw new UsageError(`${p}: directory has no manifests (*.yaml or *.yml, searched recursively)`);
-      } else files = [p];
-    } catch (e: any) {
-      if (e instanceof UsageError) throw e;
-      throw new UsageError(`${p}: cannot read: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`);
-    }
-    for (const f of files) {
-      try {
-        const size = fs.statSync(f).size;
-        if (size > maxMb * 2 ** 20) throw tooBig(f, size, maxMb);
-        out.push({ name: f, file: f, text: fs.readFileSync(f, 'utf8') });
-      } catch (e: any) {
-        if (e instanceof UsageError) throw e;
-        throw new UsageError(`${f}: cannot read: ${e.code === 'EACCES' ? 'permission denied' : e.message}`);
+    let st: fs.Stats = e as unknown as fs.Stats;
+    if (e.isSymbolicLink()) {
+      try { st = fs.statSync(p); } catch (err: any) {
+        if (/\.ya?ml$/i.test(e.name)) throw new UsageError(`${p}: cannot read: symbolic link to ${fs.readlinkSync(p)}: ${err.code === 'ENOENT' ? 'target does not exist' : err.message}`);
+        continue;
       }
     }
+    if (st.isDirectory()) listYaml(p, out, seen);
+    else if (/\.ya?ml$/i.test(e.name)) {
+      if (!st.isFile()) throw new UsageError(`${p}: cannot read: ${kindOf(st)}; give regular files`);
+      out.push(p);
+    }
+  }
+}
+
+
+
+
+/** Stdin copied to a temp file (removed at exit) up to `limit` bytes, so it reads like any file. */
+function spoolStdin(limit: number, maxMb: number): Input {
+  const file = tempPath('stdin');
+  const out = fs.openSync(file, 'w', 0o600);
+  const buf = Buffer.allocUnsafe(MB);
+  let total = 0;
+  try {
+    for (;;) {
+      let n: number;
+      try { n = fs.readSync(0, buf, 0, buf.length, null); } catch (e: any) {
+        if (e.code === 'EAGAIN') { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); continue; } // non-blocking stdin
+        if (e.code === 'EOF') break;
+        throw new UsageError(`<stdin>: cannot read: ${e.message}`);
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > limit) throw new UsageError(`<stdin>: input is more than ${maxMb} MB, above the limit of ${maxMb} MB (raise it with --max-input-mb)`);
+      fs.writeSync(out, buf, 0, n);
+    }
+  } finally { fs.closeSync(out); }
+  return { name: '<stdin>', path: file, size: total };
+}
+
+/**
+ * Every input, in argument order, directories expanded in name order; checked before anything is
+ * parsed: missing or unreadable paths, FIFOs and devices, and the total size against the limit.
+ */
+export function resolveInputs(paths: readonly string[], maxMbRaw?: unknown): Input[] {
+  const maxMb = maxInputMb(maxMbRaw);
+  const limit = maxMb * MB;
+  const out: Input[] = [];
+  const files: string[] = [];
+  for (const p of paths) {
+    if (p === '-') { files.push('-'); continue; }
+    try {
+      const st = fs.statSync(p);
+      if (st.isDirectory()) {
+        const found: string[] = [];
+        listYaml(p, found, new Set());
+        if (found.length === 0) throw new UsageError(`${p}: directory has no manifests (*.yaml or *.yml, searched recursively)`);
+        files.push(...found);
+      } else if (!st.isFile()) {
+        throw new UsageError(`${p}: cannot read: ${kindOf(st)}; give a regular file, a directory, or - for stdin`);
+      } else files.push(p);
+    } catch (e) { throw cannotRead(p, e); }
+  }
+  let total = 0;
+  for (const f of files) {
+    if (f === '-') continue;
+    try {
+      const st = fs.statSync(f);
+      fs.accessSync(f, fs.constants.R_OK);
+      if (st.size > limit) throw new UsageError(`${f}: input is ${mb(st.size)}, above the limit of ${maxMb} MB (raise it with --max-input-mb)`);
+      total += st.size;
+    } catch (e) { throw cannotRead(f, e); }
+  }
+  if (total > limit) throw new UsageError(`inputs total ${mb(total)} (${files.length} files), above the limit of ${maxMb} MB per run (raise it with --max-input-mb)`);
+  for (const f of files) {
+    if (f === '-') out.push(spoolStdin(limit - total, maxMb));
+    else out.push({ name: f, path: fs.realpathSync(f), file: f, size: fs.statSync(f).size });
   }
   return out;
 }
 
-/** All documents of one source; a YAML error becomes `file:line:column: message`. */
-export function parse(source: Source): Parsed {
+/** Start of the first `---` line at or after `from` that can end a chunk; -1 when none (yet). */
+function findCut(buf: Buffer, from: number): number {
+  let i = from;
+  for (;;) {
+    const k = buf.indexOf('\n---', i);
+    if (k < 0 || k + 4 >= buf.length) return -1;
+    const c = buf[k + 4];
+    // Not after a directive line (%YAML, %TAG): a directive belongs to the document that follows.
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) {
+      if (buf[buf.lastIndexOf(0x0a, k - 1) + 1] !== 0x25) return k + 1;
+    }
+    i = k + 1;
+  }
+}
+
+function countLines(buf: Buffer): number {
+  let n = 0;
+  for (let k = buf.indexOf(0x0a); k !== -1; k = buf.indexOf(0x0a, k + 1)) n++;
+  return n;
+}
+
+function checkEncoding(input: Input, buf: Buffer, first: boolean): void {
+  if (first && buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff) || (buf.length >= 4 && buf.readUInt32BE(0) === 0xfeff))) {
+    throw new UsageError(`${input.name}: the text is UTF-16 or UTF-32 (byte-order mark); Kubernetes YAML is UTF-8: convert it (iconv -f UTF-16 -t UTF-8 ${input.file ?? 'file'}); nothing written`);
+  }
+  if (buf.indexOf(0) !== -1) {
+    throw new UsageError(`${input.name}: contains NUL bytes: binary, or UTF-16/UTF-32 without a byte-order mark; Kubernetes YAML is UTF-8; nothing written`);
+  }
+}
+
+/** The chunks of one input, in order; together their bytes are exactly the input's. */
+export function* readChunks(input: Input): Generator<Chunk> {
+  let fd: number;
+  try { fd = fs.openSync(input.path, 'r'); } catch (e) { throw cannotRead(input.name, e); }
+  try {
+    const block = Buffer.allocUnsafe(MB);
+    let pending = Buffer.alloc(0);
+    let start = 0, line = 0, eof = false, first = true;
+    while (!eof || pending.length) {
+      let cut = -1;
+      for (;;) {
+        if (eof) { cut = pending.length; break; }
+        if (pending.length >= CHUNK && (cut = findCut(pending, CHUNK / 4)) >= 0) break;
+        if (pending.length > MAX_DOCUMENT_MB * MB + CHUNK) {
+          throw new UsageError(`${input.name}:${line + 1}: a document of more than ${MAX_DOCUMENT_MB} MB (documents are parsed whole; split it, e.g. a List into documents)`);
+        }
+        const n = fs.readSync(fd, block, 0, block.length, null);
+        if (n === 0) eof = true; else pending = pending.length ? Buffer.concat([pending, block.subarray(0, n)]) : Buffer.from(block.subarray(0, n));
+      }
+      const buf = pending.subarray(0, cut);
+      pending = pending.subarray(cut);
+      if (!buf.length && !first) continue;
+      checkEncoding(input, buf, first);
+      const latin1 = !isUtf8(buf);
+      yield { input, text: buf.toString(latin1 ? 'latin1' : 'utf8'), latin1, line, start, end: start + buf.length, last: eof && !pending.length };
+      first = false;
+      line += countLines(buf);
+      start += buf.length;
+    }
+  } finally { fs.closeSync(fd); }
+}
+
+/**
+ * Document `i` of a chunk, left by the fast reader, read by the general parser on its own text
+ * (node ranges shifted to the chunk); false when that is not one clean document (then the whole
+ * chunk is parsed by the general parser, which reports any error with its position).
+ */
+function general(text: string, d: Skipped, fast: { docs: Array<FastDoc | Skipped | YAML.Document.Parsed>; values: unknown[] }, i: number): boolean {
+  const docs = YAML.parseAllDocuments(text.slice(d.from, d.to), { uniqueKeys: true });
+  if (!Array.isArray(docs) || docs.length !== 1 || docs[0].errors.length) return false;
+  const doc = docs[0];
+  let value: unknown;
+  try { value = doc.toJS({ maxAliasCount: 1000 }); } catch { return false; }
+  const shift = (r?: number[] | null) => { if (r) for (let k = 0; k < r.length; k++) r[k] += d.from; };
+  shift(doc.range);
+  YAML.visit(doc, { Node: (_k, n) => { shift(n.range); } }); // keys are visited as nodes too
+  fast.docs[i] = doc;
+  fast.values[i] = value;
+  return true;
+}
+
+/** All documents of one chunk; a YAML error becomes `file:line:column: message`. */
+export function parse(chunk: Chunk | Source, lineBase = 0): Parsed {
+  const source: Source = 'input' in chunk ? { name: chunk.input.name, text: chunk.text } : chunk;
+  const base = 'input' in chunk ? chunk.line : lineBase;
+  const fast = parseFast(source.text);
+  if (fast && fast.docs.every((d, i) => 'fast' in d || general(source.text, d, fast, i))) {
+    return { source, docs: fast.docs as unknown as YAML.Document.Parsed[], values: fast.values, lineBase: base };
+  }
   const docs = YAML.parseAllDocuments(source.text, { prettyErrors: true, uniqueKeys: true });
   const list = Array.isArray(docs) ? docs : [];
   for (const d of list) {
     const err = d.errors[0];
     if (err) {
       const pos = err.linePos?.[0];
-      const where = pos ? `${source.name}:${pos.line}:${pos.col}` : source.name;
+      const where = pos ? `${source.name}:${base + pos.line}:${pos.col}` : source.name;
       throw new UsageError(`${where}: invalid YAML: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
     }
   }
-  const values = list.map((d) => d.toJS({ maxAliasCount: 1000 }));
-  return { source, docs: list, values };
+  const p: Parsed = { source, docs: list, values: [], lineBase: base };
+  for (const [i, d] of list.entries()) {
+    try {
+      p.values.push(d.toJS({ maxAliasCount: 1000 }));
+    } catch (e: any) {
+      // An alias bomb (aliases of aliases expanding exponentially) or an alias to nothing.
+      const why = /alias count/i.test(e.message) ? 'too many alias expansions (a YAML alias bomb?)' : e.message;
+      throw new UsageError(`${source.name}:${lineAt(p, docStart(p, i))}: invalid YAML: ${why}`);
+    }
+  }
+  return p;
+}
+
+function docStart(p: Parsed, i: number): number {
+  return (p.docs[i].contents as { range?: number[] } | null)?.range?.[0] ?? p.docs[i].range[0];
+}
+
+const lineStarts = new WeakMap<Parsed, number[]>();
+
+/** 1-based line in the input of character offset `at` of the parsed chunk (newlines indexed once per chunk). */
+export function lineAt(p: Parsed, at: number): number {
+  let starts = lineStarts.get(p);
+  if (!starts) {
+    starts = [0];
+    for (let k = p.source.text.indexOf('\n'); k !== -1; k = p.source.text.indexOf('\n', k + 1)) starts.push(k + 1);
+    lineStarts.set(p, starts);
+  }
+  let lo = 0, hi = starts.length - 1;
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= at) lo = mid; else hi = mid - 1; }
+  return p.lineBase + lo + 1;
+}
+
+/** 1-based line of document `i`, or of item `item` of a List document. */
+export function lineOf(p: Parsed, i: number, item?: number): number {
+  if (item !== undefined) {
+    const node = (p.docs[i].get('items', true) as YAML.YAMLSeq | undefined)?.items?.[item] as YAML.Node | undefined;
+    if (node?.range) return lineAt(p, node.range[0]);
+  }
+  return lineAt(p, docStart(p, i));
+}
+
+/** A `kind: List` (or `*List`, as kubectl prints) document: its items are objects like documents. */
+export function isList(v: unknown): v is { kind: string; items: unknown[] } {
+  return !!v && typeof v === 'object' && /List$/.test(String((v as any).kind)) && (v as any).kind !== 'ResourceList' && Array.isArray((v as any).items);
+}
+
+/** Every object of a parsed chunk, List items expanded: [document index, item index or undefined, value]. */
+export function* objects(p: Parsed): Generator<[number, number | undefined, unknown]> {
+  for (const [i, v] of p.values.entries()) {
+    if (isList(v)) for (const [j, item] of v.items.entries()) yield [i, j, item];
+    else yield [i, undefined, v];
+  }
 }
 
 // ---- writing back ----
@@ -122,7 +322,8 @@ function isBlock(node: unknown): node is YAML.YAMLMap | YAML.YAMLSeq {
 
 function sameItem(a: unknown, b: unknown): boolean {
   if (deepEqual(a, b)) return true;
-  const name = (x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? (x as any).name : undefined);
+  // Containers, env, volumes by name; objects of a List by kind and metadata.name.
+  const name = (x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? (x as any).name ?? ((x as any).metadata?.name !== undefined ? `${(x as any).kind}/${(x as any).metadata.name}` : undefined) : undefined);
   return name(a) !== undefined && name(a) === name(b);
 }
 
@@ -136,11 +337,12 @@ class TextEditor {
   private n = 0;
   constructor(private readonly text: string, private readonly indentSeq: boolean) {}
 
-  private render(value: unknown): string {
-    const key = `${this.indentSeq}${JSON.stringify(value)}`;
+  /** `value` as block YAML indented by `indent` spaces (cached: the same parts go into every workload). */
+  private render(value: unknown, indent: number): string {
+    const key = `${this.indentSeq ? 1 : 0}${indent} ${JSON.stringify(value)}`;
     let out = rendered.get(key);
     if (out === undefined) {
-      out = YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false });
+      out = indentLines(YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false }), indent);
       if (rendered.size < 1000) rendered.set(key, out);
     }
     return out;
@@ -176,7 +378,7 @@ class TextEditor {
     const indent = first.range[0] - lineStart(this.text, first.range[0]);
     const at = r[1];
     const nl = this.text[at - 1] === '\n' ? '' : '\n';
-    this.add(at, at, nl + indentLines(this.render(added), indent));
+    this.add(at, at, nl + this.render(added, indent));
   }
 
   private diffSeq(node: YAML.YAMLSeq, before: unknown[], after: unknown[]): void {
@@ -203,7 +405,7 @@ class TextEditor {
         at = r[1];
         if (this.text[at - 1] !== '\n') nl = '\n';
       }
-      this.add(at, at, nl + indentLines(this.render([v]), indent));
+      this.add(at, at, nl + this.render([v], indent));
     }
     if (i < before.length) throw new Error('items removed or reordered');
   }
@@ -245,11 +447,20 @@ function patchNode(doc: YAML.Document, node: unknown, before: unknown, after: un
 
 /** Document `i` re-rendered from its patched node tree: the fallback for shapes the text edits cannot handle. */
 function renderDocument(p: Parsed, i: number, after: unknown): string {
-  const d = p.docs[i];
+  let d = p.docs[i];
   const text = p.source.text;
+  if ((d as unknown as FastDoc).fast) {
+    // Read by the fast reader: this rare path needs the general parser's document (comments and all).
+    const [from, , to] = d.range;
+    const real = YAML.parseAllDocuments(text.slice(0, to), { uniqueKeys: true }) as YAML.Document.Parsed[];
+    d = real.find((x) => x.range[0] >= from && x.contents) ?? real[real.length - 1];
+  }
   const c = d.contents as YAML.Node;
   patchNode(d, c, p.values[i], after);
   const w = new YAML.Document();
+  // The text before the contents (comments, `---`) is kept as it is below: not rendered twice.
+  const first = YAML.isCollection(c) ? (c.items[0] as any) : undefined;
+  for (const n of [c, YAML.isPair(first) ? first.key : first] as any[]) if (n && n.range?.[0] === c.range![0]) { n.commentBefore = undefined; n.spaceBefore = false; }
   w.contents = c;
   let out = w.toString({ lineWidth: 0, indentSeq: detectIndentSeq(text, d.range[0], d.range[2]) });
   if (text[c.range![1] - 1] !== '\n') out = out.replace(/\n$/, '');
@@ -294,75 +505,12 @@ export function rewrite(p: Parsed, changes: ReadonlyMap<number, unknown>): strin
   return parts.join('');
 }
 
-/** Write `text` to `file` atomically: a temp file in the same directory, fsync, then rename. */
+/** Write `text` to `file` atomically (through a symlink to its target): see InPlaceFile. */
 export function writeAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  let mode = 0o644;
-  try { mode = fs.statSync(file).mode & 0o777; } catch { /* new file */ }
-  const fd = fs.openSync(tmp, 'wx', mode);
+  const { InPlaceFile } = require('./output') as typeof import('./output');
+  const f = new InPlaceFile(file, true);
   try {
-    fs.writeFileSync(fd, text);
-    fs.fsyncSync(fd);
-  } catch (e) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
-}
-
-/** A unified diff (3 lines of context) of two texts; '' when equal. Small LCS over the changed middle. */
-export function unifiedDiff(a: string, b: string, name: string): string {
-  if (a === b) return '';
-  const A = a.split('\n');
-  const B = b.split('\n');
-  let pre = 0;
-  while (pre < A.length && pre < B.length && A[pre] === B[pre]) pre++;
-  let suf = 0;
-  while (suf < A.length - pre && suf < B.length - pre && A[A.length - 1 - suf] === B[B.length - 1 - suf]) suf++;
-  const a2 = A.slice(pre, A.length - suf);
-  const b2 = B.slice(pre, B.length - suf);
-  // Edit script over the middle: LCS when small, else delete-all/insert-all.
-  const ops: Array<[' ' | '-' | '+', string]> = [];
-  if (a2.length * b2.length <= 4_000_000) {
-    const m = a2.length, n = b2.length;
-    const L = Array.from({ length: m + 1 }, () => new Uint32Array(n + 1));
-    for (let i = m - 1; i >= 0; i--) for (let j = n - 1; j >= 0; j--) L[i][j] = a2[i] === b2[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
-    let i = 0, j = 0;
-    while (i < m || j < n) {
-      if (i < m && j < n && a2[i] === b2[j]) { ops.push([' ', a2[i]]); i++; j++; }
-      else if (j < n && (i === m || L[i][j + 1] >= L[i + 1][j])) ops.push(['+', b2[j++]]);
-      else ops.push(['-', a2[i++]]);
-    }
-  } else {
-    a2.forEach((l) => ops.push(['-', l]));
-    b2.forEach((l) => ops.push(['+', l]));
-  }
-  const all: Array<[' ' | '-' | '+', string]> = [...A.slice(0, pre).map((l): [' ', string] => [' ', l]), ...ops, ...A.slice(A.length - suf).map((l): [' ', string] => [' ', l])];
-  // Group into hunks with 3 lines of context.
-  const out = [`--- a/${name}`, `+++ b/${name}`];
-  let k = 0;
-  const ai = [0], bi = [0];
-  for (const [op] of all) { ai.push(ai[ai.length - 1] + (op !== '+' ? 1 : 0)); bi.push(bi[bi.length - 1] + (op !== '-' ? 1 : 0)); }
-  while (k < all.length) {
-    if (all[k][0] === ' ') { k++; continue; }
-    const start = Math.max(0, k - 3);
-    let end = k;
-    for (;;) {
-      while (end < all.length && all[end][0] !== ' ') end++;
-      let next = end;
-      while (next < all.length && all[next][0] === ' ' && next - end < 7) next++;
-      if (next < all.length && all[next][0] !== ' ' && next - end < 7) { end = next; continue; }
-      break;
-    }
-    const stop = Math.min(all.length, end + 3);
-    const hunk = all.slice(start, stop);
-    const aLen = hunk.filter(([op]) => op !== '+').length;
-    const bLen = hunk.filter(([op]) => op !== '-').length;
-    out.push(`@@ -${ai[start] + (aLen ? 1 : 0)},${aLen} +${bi[start] + (bLen ? 1 : 0)},${bLen} @@`);
-    for (const [op, l] of hunk) out.push(op + l);
-    k = stop;
-  }
-  return out.join('\n') + '\n';
+    f.writeAll(Buffer.from(text));
+    f.commit();
+  } finally { f.release(); }
 }

@@ -5,7 +5,7 @@
  */
 import { PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from './pieces';
 import { Container, EnvVar, KubeObject, PodSpec, Probe, PROBE_KINDS, ProbeKind, Volume, VolumeMount } from './types';
-import { podTemplateOf, workloadName } from './workload';
+import { isWorkload, podTemplateOf, podTemplateProblem, workloadName } from './workload';
 
 export type ConflictPolicy = 'error' | 'skip' | 'sidecar';
 export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ['error', 'skip', 'sidecar'];
@@ -196,7 +196,11 @@ function placeInitContainers(spec: PodSpec, add: readonly Container[]): number {
  * workload is left exactly as it was.
  */
 export function applyPlanInPlace(doc: KubeObject, plan: Plan): Omit<ApplyResult, 'doc'> {
-  if (doc.kind === 'ServiceAccount' && Object.keys(plan.serviceAccountAnnotations).length) return annotateServiceAccount(doc, plan);
+  const sa = doc.kind === 'ServiceAccount' && Object.keys(plan.serviceAccountAnnotations).length > 0;
+  // A field of the wrong type is a clear error naming it, never a TypeError or a silent skip.
+  const bad = (sa || isWorkload(doc)) && podTemplateProblem(doc);
+  if (bad) throw new InputError(`${sa ? 'ServiceAccount' : doc.kind} ${doc.metadata?.name ?? '<unnamed>'}: ${bad}`);
+  if (sa) return annotateServiceAccount(doc, plan);
   const tpl = podTemplateOf(doc);
   if (!tpl) return { outcome: 'not-workload', messages: [] };
   const name = workloadName(doc);

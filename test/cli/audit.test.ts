@@ -96,7 +96,8 @@ describe('audit of hand-written checks', () => {
   });
 
   it('flags == in sh and a token request without the Metadata header', () => {
-    expect(codes('doubleeq')).toEqual(['no-metadata-header', 'no-timeout', 'sh-double-equals']);
+    // And a token check on a pod without the aadpodidbinding label: NMI would refuse it (404).
+    expect(codes('doubleeq')).toEqual(['no-metadata-header', 'no-timeout', 'pod-identity-binding-missing', 'sh-double-equals']);
     expect(by('doubleeq').strategies).toEqual([]);
   });
 
@@ -127,7 +128,7 @@ describe('audit of hand-written checks', () => {
       ['nmi-init', ['yes', 'no', 'no']], ['nmi-probes', ['yes', 'yes', 'no']], ['nmi-app-check', ['yes', 'yes', 'no']],
       ['identity-init', ['yes', 'no', 'at start only']], ['identity-probes', ['yes', 'yes', 'yes']], ['identity-app-check', ['yes', 'yes', 'yes']],
     ] as const) {
-      const applied = run(['apply', '-s', id, ...(id.includes('app') ? ['--port', '8080'] : []), '-'], { input: CASES.plain });
+      const applied = run(['apply', '-s', id, '--pod-identity-binding', 'plain', ...(id.includes('app') ? ['--port', '8080'] : []), '-'], { input: CASES.plain });
       expect(applied.code).toBe(0);
       const w = JSON.parse(run(['audit', '-', '--format', 'json'], { input: applied.stdout }).stdout).workloads[0];
       expect(w.strategies).toEqual([id]);

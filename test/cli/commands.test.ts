@@ -7,9 +7,9 @@ describe('list', () => {
   it('prints the nine strategies (pod and workload identity) with the three claims', () => {
     const r = run(['list']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^#\s+STRATEGY\s+IDENTITY\s+START GATED\s+RUNTIME\s+OTHER FAULTS\s+WHAT IT DOES$/m);
-    expect(r.stdout).toMatch(/^4\s+identity-init\s+pod\s+yes\s+no\s+at start only\s+/m);
-    expect(r.stdout).toMatch(/^8\s+workload-identity-probes\s+workload\s+yes\s+yes\s+with exchange\s+/m);
+    expect(r.stdout).toMatch(/^#\s+STRATEGY\s+IDENTITY\s+START GATED\s+RUNTIME\s+OTHER FAULTS$/m);
+    expect(r.stdout).toMatch(/^4\s+identity-init\s+pod\s+yes\s+no\s+at start only\n   init container waits/m);
+    expect(r.stdout).toMatch(/^8\s+workload-identity-probes\s+workload\s+yes\s+yes\s+with exchange$/m);
     const json = JSON.parse(run(['list', '--output', 'json']).stdout);
     // Workload identity first; pod identity with its upstream status and the migration guide.
     expect(json.map((s: any) => s.id)).toEqual(['workload-identity-init', 'workload-identity-probes', 'workload-identity-app-check',
@@ -26,9 +26,10 @@ describe('explain', () => {
     const r = run(['explain', 'nmi-probes', '--readiness-period', '5', '--readiness-failure-threshold', '3', '--output', 'json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    // 3 failures 5 s apart, the last one using its whole timeout (NMI bound 2 s + 1).
-    expect(j.analysis.notReady.nmiFault).toBe(3 * 5 + 3);
-    expect(j.analysis.restart.nmiFault).toBe(3 * 10 + 3);
+    // 3 failures 5 s apart, the last one lasting as long as the NMI request may (2 s; the probe timeout is 3 s).
+    expect(j.analysis.notReady.nmiFault).toBe(3 * 5 + 2);
+    expect(j.analysis.notReady.nmiRefused).toBe(3 * 5);
+    expect(j.analysis.restart.nmiFault).toBe(3 * 10 + 2);
     expect(j.analysis.load.nmiPerPod).toBeCloseTo(1 / 5 + 1 / 10, 3);
     expect(j.analysis.load.nmiPerNode).toBeCloseTo(30 * (1 / 5 + 1 / 10), 3);
     expect(j.template.spec.containers[0].readinessProbe.periodSeconds).toBe(5);
@@ -69,7 +70,7 @@ describe('recommend', () => {
   });
 
   it('asks on --interactive (answers from stdin) and says why', () => {
-    const r = run(['recommend', '--interactive'], { input: 'y\nn\nn\ny\ny\ny\n' });
+    const r = run(['recommend', '--interactive'], { input: 'pod\ny\nn\nn\ny\ny\ny\n' });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Must a fault at runtime/);
     expect(r.stdout).toMatch(/^Recommended: nmi-probes$/m);
@@ -90,7 +91,7 @@ describe('synth', () => {
   });
 
   it('validates its own flags (exit 2)', () => {
-    expect(run(['synth', '-s', 'nmi-init', '--name', 'Bad_Name', '--image', 'x:1']).stderr).toMatch(/invalid name "Bad_Name"/);
+    expect(run(['synth', '-s', 'nmi-init', '--name', 'Bad_Name', '--image', 'x:1']).stderr).toMatch(/invalid --name "Bad_Name"/);
     expect(run(['synth', '-s', 'nmi-init', '--name', 'a']).code).toBe(2);
   });
 });
@@ -100,7 +101,7 @@ describe('help and globals', () => {
     const probe = (args: string[]) => spawnSync(process.execPath, ['-e', `
       const m = require(${JSON.stringify(CLI)});
       m.main(${JSON.stringify(args)}).then(() => {
-        const loaded = Object.keys(require.cache).filter((f) => /node_modules\\/(cdk8s|cdk8s-plus-27|constructs)\\//.test(f));
+        const loaded = Object.keys(require.cache).filter((f) => /node_modules\\/(cdk8s|cdk8s-plus-27|cdk8s-plus-33|constructs)\\//.test(f));
         process.stderr.write('LOADED=' + loaded.length + '\\n');
       });`], { cwd: ROOT, encoding: 'utf8', input: '' }).stderr;
     expect(probe(['--help'])).toMatch(/LOADED=0/);

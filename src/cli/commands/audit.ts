@@ -1,9 +1,9 @@
 /** `audit`: which checks each workload has, what they achieve, and known defects; a CI gate with --require. */
 import type { Argv } from 'yargs';
 import { PolicyFailure, UsageError } from '../errors';
-import { InputArgs, inputPaths, lineOf, values, withInputs, workloadFilter } from '../inputs';
+import { InputArgs, inputPaths, values, withInputs, workloadFilter } from '../inputs';
 
-interface Args extends InputArgs { require?: string | string[]; format?: 'table' | 'json' }
+interface Args extends InputArgs { require?: string | string[]; format?: 'table' | 'json'; 'skip-helm-hooks'?: string }
 
 export const command = 'audit [paths..]';
 export const describe = 'Report the identity checks of each workload, their defects; --require for CI';
@@ -12,10 +12,12 @@ export function builder(y: Argv): Argv<Args> {
   return withInputs(y)
     .option('require', { alias: 'r', type: 'string', describe: 'every selected workload must have this strategy (or "any"), free of defects; exit 1 otherwise' })
     .option('format', { type: 'string', choices: ['table', 'json'], describe: 'report format [default: table, or json with --output json]' })
+    .option('skip-helm-hooks', { type: 'string', describe: 'leave out Helm hooks (annotation helm.sh/hook) of these types, comma-separated (e.g. test), or every hook with no value: Helm 3 never passes hooks to a post-renderer, so they get no check' })
     .example('$0 audit k8s/', 'what each workload has')
     .example('$0 audit k8s/ --require identity-probes --kind Deployment', 'CI: fail (exit 1) unless every Deployment has it')
     .example('kustomize build overlays/prod | $0 audit - --require any --format json', 'from stdin, machine-readable')
-    .epilogue('Defects found: curl without --fail, NMI health checked by status only, HOST_IP used but not set, `==` in sh, httpGet probes to 169.254.169.254, missing token Metadata header, missing timeouts; workload identity: label azure.workload.identity/use missing while the checks expect the webhook env, proxy sidecar requested but not checked, token file read without an expiry check. Errors void the check; warnings do not.') as unknown as Argv<Args>;
+    .example('helm template web ./chart | $0 audit - --require identity-probes --skip-helm-hooks test', 'the Helm gate: the chart\'s test pod is not post-rendered')
+    .epilogue('Defects found: curl without --fail, NMI health checked by status only, HOST_IP used but not set, `==` in sh, httpGet probes to 169.254.169.254, missing token Metadata header, missing timeouts, a token check on a pod without the aadpodidbinding label; workload identity: label azure.workload.identity/use missing while the checks expect the webhook env, proxy sidecar requested but not checked, token file read without an expiry check. Errors void the check; warnings do not.') as unknown as Argv<Args>;
 }
 
 export async function handler(a: Args): Promise<void> {
@@ -28,25 +30,45 @@ export async function handler(a: Args): Promise<void> {
   const required = values(a.require);
   for (const r of required) {
     if (r !== 'any' && !(STRATEGY_IDS as readonly string[]).includes(r)) {
-      throw new UsageError(`unknown strategy "${r}" in --require: expected any or one of ${STRATEGY_IDS.join(', ')}`);
+      const { didYouMean } = require('../../suggest') as typeof import('../../suggest');
+      throw new UsageError(`unknown strategy "${r}" in --require${didYouMean(r, STRATEGY_IDS)}: expected any or one of ${STRATEGY_IDS.join(', ')}`);
     }
   }
   const selected = workloadFilter(a);
+  const skipHooks = a['skip-helm-hooks'] === undefined ? undefined : values(a['skip-helm-hooks']);
+  const isSkippedHook = (v: any): boolean => {
+    const hook = v?.metadata?.annotations?.['helm.sh/hook'];
+    return skipHooks !== undefined && typeof hook === 'string' && (!skipHooks.length || values(hook).some((h) => skipHooks.includes(h)));
+  };
+  const hooks: string[] = [];
   const reports = [];
-  for (const src of io.readInputs(inputPaths(a), a['max-input-mb'])) {
-    const parsed = io.parse(src);
-    for (const [i, v] of parsed.values.entries()) {
-      if (!v || typeof v !== 'object' || !selected(v as any)) continue;
-      const r = auditWorkload(v as any);
-      if (!r) continue;
-      const unmet = required.filter((req) => !meets(r, req));
-      reports.push({ file: src.name, line: lineOf(parsed, i), ...r, ...(required.length ? { unmet } : {}) });
+  const errors: string[] = [];
+  // Streamed: one chunk of documents at a time; reports are small.
+  for (const input of io.resolveInputs(inputPaths(a), a['max-input-mb'])) {
+    for (const chunk of io.readChunks(input)) {
+      const parsed = io.parse(chunk);
+      for (const [i, j, v] of io.objects(parsed)) {
+        if (!v || typeof v !== 'object' || !selected(v as any)) continue;
+        const line = io.lineOf(parsed, i, j);
+        let r;
+        try { r = auditWorkload(v as any); } catch (e: any) {
+          if (e.name !== 'InputError') throw e;
+          errors.push(`${input.name}:${line}: ${e.message}`);
+          continue;
+        }
+        if (!r) continue;
+        if (isSkippedHook(v)) { hooks.push(`${r.workload} (${(v as any).metadata.annotations['helm.sh/hook']})`); continue; }
+        const unmet = required.filter((req) => !meets(r, req));
+        reports.push({ file: input.name, line, ...r, ...(required.length ? { unmet } : {}) });
+      }
     }
   }
+  if (errors.length) throw new UsageError(`${errors.length} workload${errors.length > 1 ? 's' : ''} cannot be audited:\n  ${errors.join('\n  ')}`);
   const failed = reports.filter((r) => r.unmet?.length);
+  if (hooks.length && !a.quiet) process.stderr.write(`identity-health: left out ${hooks.length} Helm hook(s) (--skip-helm-hooks): ${hooks.join(', ')}\n`);
   const format = a.format ?? (a.output === 'json' ? 'json' : 'table');
   if (format === 'json') {
-    process.stdout.write(JSON.stringify({ workloads: reports, ...(required.length ? { require: required, failed: failed.length } : {}) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ workloads: reports, ...(required.length ? { require: required, failed: failed.length } : {}), ...(skipHooks ? { skippedHelmHooks: hooks } : {}) }, null, 2) + '\n');
   } else {
     const s = styleFor(process.stdout, a.color);
     const rows = [['WORKLOAD', 'IDENTITY', 'STRATEGIES', 'START GATED', 'RUNTIME', 'OTHER FAULTS', 'DEFECTS'].map(s.bold)];
@@ -61,6 +83,7 @@ export async function handler(a: Args): Promise<void> {
     const details = reports.flatMap((r) => r.defects.map((d) => `${r.file}:${r.line}: ${r.workload}: ${d.where}: ${d.severity === 'error' ? s.red('error') : s.yellow('warning')} [${d.code}] ${d.message}`));
     if (details.length) out += '\n' + details.join('\n') + '\n';
     if (failed.length) out += `\n${s.red('FAIL')}: ${failed.length} of ${reports.length} workload(s) do not meet --require ${required.join(',')}: ${failed.map((r) => r.workload).join(', ')}\n`;
+    else if (required.length && reports.length === 0) out += `\n${s.red('FAIL')}: --require ${required.join(',')} given but no workload selected\n`;
     else if (required.length) out += `\n${s.green('OK')}: all ${reports.length} workload(s) meet --require ${required.join(',')}\n`;
     process.stdout.write(out);
   }

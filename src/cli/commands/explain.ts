@@ -19,6 +19,7 @@ export function builder(y: Argv): Argv<Args> {
 }
 
 const secs = (n: number | undefined) => (n === undefined ? 'never (no runtime check)' : `${n} s`);
+const nmiSecs = (f: import('../analysis').Fault | undefined) => (f?.nmiRefused !== undefined ? `${f.nmiFault} s (${f.nmiRefused} s if refused)` : secs(f?.nmiFault));
 
 export async function handler(a: Args): Promise<void> {
   const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
@@ -64,8 +65,9 @@ export async function handler(a: Args): Promise<void> {
         `  exchange fault -> NotReady:          ${secs(an.notReady?.identityFault)}`,
         `  exchange fault -> restart:           ${secs(an.restart?.identityFault)}`] : []),
     ] : [
-      `  NMI lost -> NotReady:            ${secs(an.notReady?.nmiFault)}`,
-      `  NMI lost -> restart:             ${secs(an.restart?.nmiFault)}`,
+      `  NMI lost -> NotReady:            ${nmiSecs(an.notReady)}`,
+      `  NMI lost -> restart:             ${nmiSecs(an.restart)}`,
+      ...(an.nmiBound !== undefined && an.notReady ? [`    (threshold x period + the NMI request's ${an.nmiBound} s bound; refused at once when NMI's pod is gone)`] : []),
     ]),
     ...(strategy.checks === 'identity' ? [
       `  identity fault -> NotReady:      ${secs(an.notReady?.identityFault)}`,

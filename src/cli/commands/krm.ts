@@ -16,7 +16,7 @@ export const describe = 'KRM function: ResourceList on stdin (options in functio
 
 export function builder(y: Argv): Argv<GlobalArgs> {
   return y
-    .example('kustomize build --enable-alpha-plugins --enable-exec overlays/prod', 'as an exec transformer (docs/pipelines.md)')
+    .example('kustomize build --enable-alpha-plugins --enable-exec overlays/prod', 'as an exec transformer (docs: pipelines.md, path below)')
     .example('cat resource-list.yaml | $0 krm', 'directly')
     .epilogue(`functionConfig: a ConfigMap with data {strategy: <id>, <apply flag>: <value>, ...} (e.g. client-id, on-conflict, containers, selector, kind, name), or kind ${FUNCTION_KIND} (apiVersion ${FUNCTION_API_VERSION}) with spec {strategy, options, selector, kinds, names}. Exit 1 when a result is an error (kustomize then stops), 2 on bad input.`) as Argv<GlobalArgs>;
 }
@@ -63,31 +63,49 @@ export function transformResourceList(list: any): any {
   if (!list || list.kind !== 'ResourceList' || !Array.isArray(list.items ?? [])) throw new UsageError('stdin is not a ResourceList (kind: ResourceList, items: [...])');
   const { applyPlan } = require('../../pod-template/apply') as typeof import('../../pod-template/apply');
   const { isWorkload } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
-  const { workloadFilter } = require('../inputs') as typeof import('../inputs');
-  const { strategyId, flagWording } = require('../strategy-flags') as typeof import('../strategy-flags');
+  const { hasFilters, workloadFilter } = require('../inputs') as typeof import('../inputs');
+  const { isList } = require('../yaml-io') as typeof import('../yaml-io');
+  const { strategyId, flagWording, flagOf } = require('../strategy-flags') as typeof import('../strategy-flags');
   const { planFor } = require('../../transform') as typeof import('../../transform');
   const c = configOf(list.functionConfig);
   const id = strategyId(c.strategy);
   let plan;
-  try { plan = planFor(id, c.options); } catch (e: any) { throw new UsageError(`functionConfig: ${flagWording(e.message)}`); }
+  try { plan = planFor(id, c.options); } catch (e: any) {
+    // Name the key the user wrote: data.nmi-port in a ConfigMap, spec.options.nmiPort in ours.
+    const key = e?.name === 'OptionError' && (list.functionConfig.kind === 'ConfigMap' ? flagOf(e.option) && `data.${flagOf(e.option)}` : `spec.options.${e.option}`);
+    throw new UsageError(`functionConfig: ${key ? e.message.replace(`invalid ${e.option} `, `invalid ${key} `) : flagWording(e.message)}`);
+  }
   const selected = workloadFilter(c.filterArgs as any);
+  const { podTemplateOf } = require('../../pod-template/workload') as typeof import('../../pod-template/workload');
+  const { podIdentityBindingMissing, POD_IDENTITY_LABEL } = require('../../audit') as typeof import('../../audit');
+  const needsBinding = (require('../../../strategies') as typeof import('../../../strategies')).getStrategy(id).checks === 'identity';
+  // The same selection as apply: with a selector, only the ServiceAccounts the selected workloads run as.
+  const { serviceAccountTargets } = require('../selection') as typeof import('../selection');
+  const targetSa = serviceAccountTargets(list.items ?? [], selected, hasFilters(c.filterArgs as any));
   const results: Result[] = [];
   let changed = 0;
-  const items = (list.items ?? []).map((d: any) => {
-    const sa = d?.kind === 'ServiceAccount' && Object.keys(plan.serviceAccountAnnotations).length > 0;
+  const one = (d: any): any => {
+    // kind: List inside the ResourceList: its items, the List kept.
+    if (isList(d)) { const items = d.items.map(one); return items.some((x, i) => x !== d.items[i]) ? { ...d, items } : d; }
+    const sa = Object.keys(plan.serviceAccountAnnotations).length > 0 && targetSa(d);
     if (!sa && (!isWorkload(d) || !selected(d))) return d;
     const at = { resourceRef: refOf(d), ...(fileOf(d) ? { file: fileOf(d) } : {}) };
     try {
       const r = applyPlan(d, plan);
       if (r.outcome === 'skipped') results.push({ message: r.messages.join('; '), severity: 'warning', ...at });
       else if (r.outcome === 'applied') { changed++; for (const m of r.messages) results.push({ message: m, severity: 'info', ...at }); }
+      // As apply warns: a token check (4-6) on a pod NMI does not bind can never pass.
+      if (!sa && r.outcome !== 'skipped' && needsBinding && !(POD_IDENTITY_LABEL in (podTemplateOf(r.doc as any)?.metadata.labels ?? {}))) {
+        results.push({ message: podIdentityBindingMissing().message, severity: 'warning', ...at });
+      }
       return r.doc;
     } catch (e: any) {
       if (e.name !== 'ConflictError' && e.name !== 'InputError') throw e;
       results.push({ message: flagWording(e.message), severity: 'error', ...at });
       return d;
     }
-  });
+  };
+  const items = (list.items ?? []).map(one);
   results.push({ message: `${id}: ${changed} resource(s) changed`, severity: 'info' });
   return { ...list, items, results };
 }
@@ -95,10 +113,10 @@ export function transformResourceList(list: any): any {
 export async function handler(a: GlobalArgs): Promise<void> {
   const io = require('../yaml-io') as typeof import('../yaml-io');
   const YAML = require('yaml') as typeof import('yaml');
-  const [src] = io.readInputs(['-']);
-  const text = src.text.trim();
-  // kustomize sends YAML, kpt may send JSON: JSON is YAML too.
-  const list = text ? io.parse(src).values[0] : undefined;
+  const [input] = io.resolveInputs(['-']);
+  // One document (a ResourceList); kustomize sends YAML, kpt may send JSON: JSON is YAML too.
+  let list: unknown;
+  for (const chunk of io.readChunks(input)) if (chunk.text.trim()) list ??= io.parse(chunk).values[0];
   const out = transformResourceList(list);
   process.stdout.write(a.output === 'json' ? JSON.stringify(out, null, 2) + '\n' : YAML.stringify(out, { lineWidth: 0 }));
   const errors = out.results.filter((r: Result) => r.severity === 'error');

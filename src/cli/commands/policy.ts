@@ -17,7 +17,7 @@ export function builder(y: Argv): Argv<Args> {
     .example('$0 policy --engine kyverno -s nmi-init > nmi-init-policy.yaml', 'every pod bound to an identity gets the NMI init check')
     .example('$0 policy --engine kyverno -s identity-probes --containers app --client-id <guid>', 'probes on the container named app')
     .example('$0 policy --engine vap -s workload-identity-init | kubectl apply -f -', 'reject workload identity pods without the init check')
-    .epilogue('Kyverno cannot report conflicts: where apply would stop, the policy keeps what the pod has (add-if-absent anchors). Without --containers the Kyverno patch targets every container (apply: the first). See docs/pipelines.md.'), ['sidecar-image']) as unknown as Argv<Args>;
+    .epilogue(`Kyverno cannot report conflicts: where apply would stop, the policy keeps what the pod has (add-if-absent anchors). Without --containers the Kyverno patch targets every container (apply: the first). See pipelines.md in the docs (path below).`), ['sidecar-image']) as unknown as Argv<Args>;
 }
 
 export async function handler(a: Args): Promise<void> {
@@ -29,7 +29,7 @@ export async function handler(a: Args): Promise<void> {
   const sel = values(a.selector).join(',');
   const match = sel ? parseSelector(sel) : bindingRequirement(strategy.checks);
   const v = require('../../checks/validate') as typeof import('../../checks/validate');
-  const name = a.name === undefined ? `identity-health-${id}` : v.containerName('name', a.name);
+  const name = a.name === undefined ? `identity-health-${id}` : v.containerName('--name', a.name);
   let docs: Record<string, unknown>[];
   if (a.engine === 'kyverno') {
     const { plan } = planFromFlags(id, a);

@@ -22,12 +22,18 @@ export interface Answers {
 
 export interface Recommendation { strategies: string[]; why: string[]; flags: string[] }
 
-const QUESTIONS: Array<[keyof Answers, string, boolean]> = [
-  ['needRuntimeDetection', 'Must a fault at runtime (e.g. NMI evicted on scale-down) stop traffic and restart the app?', true],
-  ['needIdentityCheck', 'Must it catch identity faults besides NMI (binding missing, identity deleted)?', true],
-  ['appHasHealthEndpoint', "Does the app serve a health endpoint you can extend (Node runtime module or equivalent code)?", false],
-  ['imageHasShell', 'Does the app image have a shell (sh)? (distroless images do not)', true],
-  ['imageHasCurl', 'Does the app image have curl or BusyBox wget?', true],
+type Question = [keyof Answers, string, boolean, string?];
+
+/** [answer, question, default, the question for workload identity (absent: pod identity only)]. */
+const QUESTIONS: Question[] = [
+  ['needRuntimeDetection', 'Must a fault at runtime (e.g. NMI evicted on scale-down) stop traffic and restart the app?', true,
+    'Must a fault at runtime (e.g. the projected token no longer refreshed) stop traffic and restart the app?'],
+  ['needIdentityCheck', 'Must it catch identity faults besides NMI (binding missing, identity deleted)?', true,
+    'Must it catch a missing federated identity credential (only a token exchange at AAD sees it)?'],
+  ['appHasHealthEndpoint', "Does the app serve a health endpoint you can extend (Node runtime module or equivalent code)?", false,
+    "Does the app serve a health endpoint you can extend (Node runtime module or equivalent code)?"],
+  ['imageHasShell', 'Does the app image have a shell (sh)? (distroless images do not)', true, 'Does the app image have a shell (sh)? (distroless images do not)'],
+  ['imageHasCurl', 'Does the app image have curl or BusyBox wget?', true, 'Does the app image have curl or BusyBox wget?'],
   ['nmiV15', 'Is NMI (aad-pod-identity) v1.5 or later?', true],
 ];
 
@@ -123,7 +129,7 @@ export const describe = 'Pick a strategy from a few facts about your app (flags,
 export function builder(y: Argv): Argv<Args> {
   for (const [k, q, d] of QUESTIONS) y = y.option(flagOf(k), { type: 'boolean', describe: `${q} [default: ${d ? 'yes' : 'no'}]` });
   return y
-    .option('identity', { type: 'string', choices: ['pod', 'workload'], default: 'pod', describe: 'AAD Pod Identity (NMI) or Azure AD Workload Identity' })
+    .option('identity', { type: 'string', choices: ['pod', 'workload'], describe: 'AAD Pod Identity (NMI) or Azure AD Workload Identity; asked first when interactive [default: pod]' })
     .option('pods-per-node', { type: 'number', default: 30, describe: 'pods with the check per node (IMDS load)' })
     .option('interactive', { type: 'boolean', describe: 'ask the questions (default on a terminal when no flag is given)' })
     .example('$0 recommend', 'answer the questions')
@@ -133,10 +139,12 @@ export function builder(y: Argv): Argv<Args> {
 }
 
 /**
- * Asks on stderr, reads answers line by line from stdin. Lines are queued as they arrive (piped
- * input arrives all at once, before any question is asked); at end of input, defaults apply.
+ * Asks on stderr, reads answers line by line from stdin: which identity first (unless --identity
+ * says it), then only the questions that matter for it and for the answers so far. Lines are
+ * queued as they arrive (piped input arrives all at once); an empty line takes the default; end of
+ * input (Ctrl-D) before the last answer aborts, so a closed terminal never passes for defaults.
  */
-async function ask(identity: 'pod' | 'workload'): Promise<Partial<Answers>> {
+async function ask(identityFlag: 'pod' | 'workload' | undefined): Promise<Partial<Answers>> {
   const rl = require('node:readline').createInterface({ input: process.stdin, terminal: false });
   const lines: string[] = [];
   let closed = false;
@@ -145,22 +153,36 @@ async function ask(identity: 'pod' | 'workload'): Promise<Partial<Answers>> {
   rl.on('close', () => { closed = true; wake?.(); });
   const next = async (): Promise<string> => {
     while (!lines.length && !closed) await new Promise<void>((r) => { wake = r; });
-    return lines.shift() ?? '';
+    if (!lines.length) {
+      process.stderr.write('\n');
+      throw new UsageError('recommend: aborted (end of input before every question was answered); nothing recommended');
+    }
+    return lines.shift()!.trim().toLowerCase();
+  };
+  const choose = async <T extends string | boolean>(q: string, answers: Record<string, T>, d: T): Promise<T> => {
+    for (;;) {
+      process.stderr.write(`${q} `);
+      const a = await next();
+      if (a === '') return d;
+      if (a in answers) return answers[a];
+      process.stderr.write(`please answer ${Object.keys(answers).join(', ')} (or Enter for ${d})\n`);
+    }
   };
   const out: Partial<Answers> = {};
   try {
-    for (const [k, q, d] of QUESTIONS) {
+    out.identity = identityFlag ?? await choose('Which identity do the pods use: pod identity (AAD Pod Identity, NMI) or workload identity (Azure AD Workload Identity)? [pod/workload]',
+      { pod: 'pod', p: 'pod', workload: 'workload', w: 'workload' } as Record<string, 'pod' | 'workload'>, 'pod');
+    for (const [k, q, d, wq] of QUESTIONS) {
+      const text = out.identity === 'workload' ? wq : q;
+      if (text === undefined) continue;
       if (k === 'imageHasCurl' && out.imageHasShell === false) continue;
-      if (k === 'nmiV15' && identity === 'workload') continue;
       if ((k === 'imageHasShell' || k === 'imageHasCurl') && out.appHasHealthEndpoint) continue;
-      for (;;) {
-        process.stderr.write(`${q} ${d ? '[Y/n]' : '[y/N]'} `);
-        const a = (await next()).trim().toLowerCase();
-        if (closed && !lines.length && a === '') process.stderr.write('\n');
-        if (a === '') { (out as any)[k] = d; break; }
-        if (['y', 'yes', 'n', 'no'].includes(a)) { (out as any)[k] = a.startsWith('y'); break; }
-        process.stderr.write('please answer y or n\n');
-      }
+      // Without runtime detection only the init strategies remain: the app's endpoint and image do
+      // not matter, and for workload identity neither does the exchange (its init check makes it).
+      if (k === 'needIdentityCheck' && out.identity === 'workload' && out.needRuntimeDetection === false) continue;
+      // Without runtime detection only the init strategies remain: the app's endpoint and image do not matter.
+      if ((k === 'appHasHealthEndpoint' || k === 'imageHasShell' || k === 'imageHasCurl') && out.needRuntimeDetection === false) continue;
+      (out as any)[k] = await choose(`${text} ${d ? '[Y/n]' : '[y/N]'}`, { y: true, yes: true, n: false, no: false }, d);
     }
   } finally { rl.close(); }
   return out;
@@ -169,8 +191,8 @@ async function ask(identity: 'pod' | 'workload'): Promise<Partial<Answers>> {
 export async function handler(a: Args): Promise<void> {
   const given = QUESTIONS.some(([k]) => a[flagOf(k)] !== undefined);
   const interactive = a.interactive ?? (!given && !!process.stdin.isTTY && !!process.stdout.isTTY);
-  const identity = a.identity === 'workload' ? 'workload' : 'pod';
-  const answers: Partial<Answers> = interactive ? await ask(identity) : {};
+  const answers: Partial<Answers> = interactive ? await ask(a.identity as 'pod' | 'workload' | undefined) : {};
+  const identity = answers.identity ?? (a.identity === 'workload' ? 'workload' : 'pod');
   const ppn = a['pods-per-node'] as number;
   if (!Number.isInteger(ppn) || ppn < 1 || ppn > 1000) throw new UsageError('invalid --pods-per-node: expected an integer from 1 to 1000');
   const x = Object.fromEntries(QUESTIONS.map(([k, , d]) => [k, answers[k] ?? (a[flagOf(k)] as boolean | undefined) ?? d])) as unknown as Answers;

@@ -1,8 +1,8 @@
-/** `synth`: a new Deployment built with cdk8s-plus-27 and the strategy's mixin (the only command that loads cdk8s). */
+/** `synth`: a new Deployment built with cdk8s-plus-33 and the strategy's mixin (the only command that loads cdk8s). */
 import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../inputs';
 import { UsageError } from '../errors';
-import { flagsFor, planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
+import { flagsFor, flagWording, planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
 
 interface Args extends GlobalArgs { strategy: string; name: string; image?: string; port?: number; 'check-image'?: string; replicas: number; 'out-file'?: string; 'on-conflict'?: string; [k: string]: unknown }
 
@@ -14,7 +14,7 @@ const MIXINS: Record<string, string> = {
 };
 
 export const command = 'synth';
-export const describe = 'Write a new Deployment (cdk8s-plus-27) with a strategy applied';
+export const describe = 'Write a new Deployment (cdk8s-plus-33) with a strategy applied (and its ServiceAccount for workload identity)';
 
 export function builder(y: Argv): Argv<Args> {
   // Here --image and --port describe the app (as in the issue); the init strategies' check image is --check-image.
@@ -36,28 +36,48 @@ export async function handler(a: Args): Promise<void> {
   const id = strategyId(a.strategy);
   const { image: _app, port: _port, ...flags } = a;
   if (a['check-image'] !== undefined && !flagsFor(id).includes('image')) throw new UsageError(`--check-image does not apply to strategy ${id} (only to the init strategies)`);
-  const { options } = planFromFlags(id, { ...flags, image: a['check-image'] }, { onConflict: a['on-conflict'] }); // validates, names the flag
+  let options: Record<string, any>;
+  try {
+    ({ options } = planFromFlags(id, { ...flags, image: a['check-image'] }, { onConflict: a['on-conflict'] })); // validates, names the flag
+  } catch (e: any) {
+    // Here the strategy's image option is --check-image (--image is the app's).
+    if (e?.name === 'OptionError' && e.option === 'image') e.message = e.message.replace('invalid --image ', 'invalid --check-image ');
+    throw e;
+  }
   const v = require('../../checks/validate') as typeof import('../../checks/validate');
-  const name = v.containerName('name', a.name);
-  const image = v.image('image', String(a.image));
-  const port = a.port === undefined ? undefined : v.port('port', a.port);
-  const replicas = v.count('replicas', a.replicas, 0, 10000);
+  const name = v.containerName('--name', a.name);
+  const image = v.image('--image', String(a.image));
+  const port = a.port === undefined ? undefined : v.port('--port', a.port);
+  const replicas = v.count('--replicas', a.replicas, 0, 10000);
+  const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
   const mixins = require('../../cdk8s/strategies') as Record<string, new (o: object) => any>;
   const mixin = new mixins[MIXINS[id]](options);
 
   // Loaded here only: cdk8s and cdk8s-plus cost most of a second to require.
   const { App, Chart } = require('cdk8s') as typeof import('cdk8s');
-  const kplus = require('cdk8s-plus-27') as typeof import('cdk8s-plus-27');
+  const kplus = require('cdk8s-plus-33') as typeof import('cdk8s-plus-33');
   const { applyMixin } = require('../../cdk8s/mixin') as typeof import('../../cdk8s/mixin');
   const app = new App({ outdir: require('os').tmpdir() });
   const chart = new Chart(app, name, { disableResourceNameHashes: true });
+  // Workload identity: the pod runs as its own ServiceAccount, which the strategy annotates
+  // (azure.workload.identity/client-id with --client-id); both are written.
+  const wi = getStrategy(id).checks === 'workload-identity';
+  const serviceAccount = wi ? new kplus.ServiceAccount(chart, `${name}-sa`, { metadata: { name } }) : undefined;
   new kplus.Deployment(chart, name, {
     metadata: { name },
     replicas,
+    serviceAccount,
     containers: [{ name, image, ...(port ? { portNumber: port } : {}) }],
   });
   applyMixin(chart, mixin);
-  const docs = chart.toJson();
+  let docs: unknown[];
+  try {
+    docs = chart.toJson();
+  } catch (e: any) {
+    // The mixin's message names the construct path for cdk8s users; here the CLI's prefix and flags say it.
+    if (e?.name === 'ConflictError' || e?.name === 'InputError') e.message = flagWording(String(e.message).replace(/^identity-health [\w-]+ at [^:]+: /, ''));
+    throw e;
+  }
   let out: string;
   if (a.output === 'json') out = JSON.stringify(docs.length === 1 ? docs[0] : { apiVersion: 'v1', kind: 'List', items: docs }, null, 2) + '\n';
   else {

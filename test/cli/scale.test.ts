@@ -1,0 +1,235 @@
+/**
+ * Scale: input is streamed chunk by chunk, so a large input round-trips exactly with a heap far
+ * smaller than the input would need if held whole; the fast reader agrees with the yaml package;
+ * the audit is linear in script length. (Times are measured in `npm run bench`, not asserted here.)
+ */
+import { spawnSync } from 'child_process';
+import * as fc from 'fast-check';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { describe, expect, it } from 'vitest';
+import * as YAML from 'yaml';
+import { auditWorkload } from '../../src/audit';
+import { parseFast } from '../../src/cli/fast-yaml';
+import { CLI, CORPUS, CORPUS_FILES } from './helpers';
+
+/** Documents of many shapes: comments, quoting, block scalars, flow, Lists, non-workloads. */
+function sample(i: number): string {
+  switch (i % 5) {
+    case 0: return `# deployment ${i}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: "app-${i}"
+  labels:
+    app: app-${i}
+    tier: 'web'
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels:
+        app: app-${i}
+    spec:
+      containers:
+        - name: app   # main
+          image: example.azurecr.io/app:1.${i}
+          args: ["--port", "8080"]
+          env:
+            - name: MODE
+              value: |
+                line one
+                line two
+          ports:
+            - containerPort: 8080
+`;
+    case 1: return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg-${i}
+data:
+  script.sh: |-
+    #!/bin/sh
+    echo "${i}" # not a comment
+
+  folded: >
+    a
+    b
+  num: "0755"
+`;
+    case 2: return `apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: job-${i}
+spec:
+  schedule: "*/5 * * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: job
+            image: busybox:1.37
+            command:
+            - sh
+            - -c
+            - 'date; echo done'
+            resources: {}
+`;
+    case 3: return `apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: pod-${i}
+    annotations:
+      note: 'it''s'
+  spec:
+    containers:
+    - name: c
+      image: nginx:1.27
+      readinessProbe:
+        httpGet: {path: /, port: 80}
+`;
+    default: return `apiVersion: v1
+kind: Service
+metadata:
+  name: svc-${i}
+spec:
+  ports:
+  - port: 80
+    targetPort: 8080
+  selector: &sel
+    app: app-${i}
+  other: *sel
+`;
+  }
+}
+
+const tmpdir = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-scale-')); fs.chmodSync(d, 0o755); return d; };
+
+function cli(args: string[], o: { cwd: string; heapMb?: number; out?: string }) {
+  const out = o.out ? fs.openSync(path.join(o.cwd, o.out), 'w') : 'pipe';
+  const r = spawnSync(process.execPath, [...(o.heapMb ? [`--max-old-space-size=${o.heapMb}`] : []), CLI, ...args], { cwd: o.cwd, encoding: 'utf8', stdio: ['ignore', out, 'pipe'], maxBuffer: 64 * 2 ** 20 });
+  if (typeof out === 'number') fs.closeSync(out);
+  return { code: r.status, stderr: r.stderr, stdout: r.stdout };
+}
+
+describe('streamed input', () => {
+  it('a large input round-trips exactly with a heap far smaller than the input held whole', () => {
+    const dir = tmpdir();
+    const docs: string[] = [];
+    let size = 0;
+    for (let i = 0; size < 3 * 2 ** 20; i++) { const d = sample(i); docs.push(d); size += d.length + 4; }
+    fs.writeFileSync(path.join(dir, 'in.yaml'), docs.join('---\n'));
+    const first = cli(['apply', '-s', 'nmi-init', 'in.yaml'], { cwd: dir, out: 'once.yaml' });
+    expect(first.stderr).toMatch(new RegExp(`${Math.ceil(docs.length * 3 / 5)} workload\\(s\\) changed`));
+    expect(first.code).toBe(0);
+    // Untouched documents keep their bytes.
+    const once = fs.readFileSync(path.join(dir, 'once.yaml'), 'utf8');
+    for (const k of [1, 4, docs.length - 1]) if (k % 5 === 1 || k % 5 === 4) expect(once).toContain(docs[k]);
+    // 3 MB parsed whole would take several hundred MB of heap; streamed, 48 MB is plenty.
+    const again = cli(['apply', '-s', 'nmi-init', 'once.yaml'], { cwd: dir, heapMb: 48, out: 'twice.yaml' });
+    expect(again.stderr).toMatch(/ 0 workload\(s\) changed/);
+    expect(again.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'twice.yaml'), 'utf8')).toBe(once);
+    const audit = cli(['audit', '--require', 'nmi-init', 'once.yaml'], { cwd: dir, heapMb: 48, out: 'audit.txt' });
+    expect(audit.code).toBe(0);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 300_000);
+
+  it('the default input limit takes our own output for thousands of workloads (33 MB)', () => {
+    const dir = tmpdir();
+    const line = `---\n# ${'x'.repeat(1000)}\n`;
+    fs.writeFileSync(path.join(dir, 'big.yaml'), line.repeat(Math.ceil(33 * 2 ** 20 / line.length)) + sample(0));
+    const r = cli(['audit', 'big.yaml', '--output', 'json'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).workloads).toHaveLength(1);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+});
+
+describe('fast reader', () => {
+  it('reads the same values as the yaml package, and reads most real manifests itself', () => {
+    const texts = [...CORPUS_FILES.map((f) => fs.readFileSync(path.join(CORPUS, f), 'utf8')), Array.from({ length: 10 }, (_, i) => sample(i)).join('---\n')];
+    for (const text of texts) {
+      const fast = parseFast(text)!;
+      const general = YAML.parseAllDocuments(text) as YAML.Document.Parsed[];
+      expect(fast.docs.length).toBe(general.length);
+      let read = 0;
+      fast.docs.forEach((d, i) => {
+        if (!('fast' in d)) return;
+        read++;
+        expect(fast.values[i]).toEqual(general[i].toJS());
+        expect(d.range[0]).toBe(general[i].range[0]);
+      });
+      if (text !== texts[texts.length - 1]) expect(read / fast.docs.length).toBeGreaterThan(0.9);
+    }
+  });
+
+  it('agrees with the yaml package on mutated manifests (fast-check: random edits of real documents)', () => {
+    const base = CORPUS_FILES.flatMap((f) => fs.readFileSync(path.join(CORPUS, f), 'utf8').split(/^(?=---)/m)).concat([sample(0), sample(2)]);
+    const pieces = [' ', '\n', '-', ': ', '#', ' #', '"', "'", '|', '|-', '|+', '>', '{}', '[]', '  ', 'x', '1', '0x1', '1e3', '~', 'null', 'true',
+      '- ', 'a: b', '\n  ', '\n    - ', ':', '---\n', '---', '...', '&a', '*a', '!', '%', '\t', '\\', '?', '\r\n'];
+    const edit = fc.tuple(fc.nat(), fc.constantFrom(...pieces), fc.nat({ max: 2 }));
+    fc.assert(fc.property(fc.nat({ max: base.length - 1 }), fc.array(edit, { minLength: 1, maxLength: 3 }), (b, edits) => {
+      let t = base[b];
+      for (const [p, q, del] of edits) { const at = p % (t.length + 1); t = t.slice(0, at) + q + t.slice(at + del); }
+      const fast = parseFast(t);
+      const general = YAML.parseAllDocuments(t);
+      if (!fast || !Array.isArray(general)) return;
+      fast.docs.forEach((d, i) => {
+        if (!('fast' in d)) return;
+        // What the fast reader reads is valid YAML with the same value.
+        expect(general[i].errors).toEqual([]);
+        expect(fast.values[i]).toEqual(general[i].toJS({ maxAliasCount: 1000 }));
+      });
+    }), { numRuns: 1500, seed: 13 });
+  });
+
+  it.each([
+    ['a: 1\nb: -2\nc: 1.5\nd: 0x1f\n'], ['a: 1e3\n'], ['a: "x\\ty"\n'], ['a: |+\n  x\n\nb: 1\n'], ['a: >\n  x\n'], ['? a\n: b\n'],
+    ['a: b\n  c\n'], ['a: "b\n  c"\n'], ['- - a\n'], ['a:\n- b\n- c\nd: e\n'], ['a: [b]\n'], ['a: &x 1\nb: *x\n'], ['a: !!str 1\n'],
+    ['a: 1\na: 2\n'], ['true: x\n'], ['a: yes\nb: ~\nc: Null\nd: FALSE\n'], ['a: |-\n    x\n  y\n'], ['a:    \n  - x # c\n  # d\n'],
+  ])('leaves what it does not read to the yaml package, or reads it the same: %j', (text) => {
+    const fast = parseFast(text);
+    const general = YAML.parseAllDocuments(text) as YAML.Document.Parsed[];
+    if (!fast) return;
+    fast.docs.forEach((d, i) => {
+      if ('fast' in d) {
+        expect(general[i].errors).toEqual([]);
+        expect(fast.values[i]).toEqual(general[i].toJS());
+      }
+    });
+  });
+});
+
+describe('audit is linear in script length', () => {
+  /** Best of 3 runs, ms. */
+  function time(kb: number, unit: string): number {
+    let s = 'curl -sf http://$HOST_IP:8085/healthz | grep Active\n';
+    while (s.length < kb * 1024) s += unit;
+    const doc = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { template: { spec: { containers: [{ name: 'a', image: 'i', env: [{ name: 'HOST_IP', value: '1' }], readinessProbe: { exec: { command: ['/bin/sh', '-c', s] }, timeoutSeconds: 5 } }] } } } };
+    let best = Infinity;
+    for (let k = 0; k < 3; k++) { const t = process.hrtime.bigint(); auditWorkload(doc); best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6); }
+    return best;
+  }
+
+  it.each([
+    ['test brackets without a closing one', '[ "$HOST_IP" healthz x '],
+    ['many curl calls between two delimiters', '{ curl -s http://$HOST_IP:8085/healthz '],
+    ['az login without --identity', 'az login -u x metadata/identity/oauth2/token '],
+    ['many short lines', 'curl -sf -H "Metadata: true" http://$HOST_IP:8085/healthz | grep -q Active || exit 1\n'],
+  ])('%s: doubling the script at most ~doubles the time (quadratic would be 4x)', (_name, unit) => {
+    time(64, unit); // warm up
+    const small = time(192, unit);
+    const large = time(384, unit);
+    // Generous: linear is ~2x; the quadratic code took 4-5x (seconds here). Times of a few ms are
+    // noise (a GC pause), not growth.
+    expect(large < 60 || large / small < 3.2, `${small.toFixed(1)} ms -> ${large.toFixed(1)} ms`).toBe(true);
+  });
+});
