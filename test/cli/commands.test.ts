@@ -17,7 +17,7 @@ describe('list', () => {
     expect(json.map((s: any) => s.identity)).toEqual([...Array(3).fill('workload'), ...Array(6).fill('pod')]);
     expect(r.stdout.indexOf('workload-identity-init')).toBeLessThan(r.stdout.indexOf('nmi-init'));
     expect(r.stdout).toMatch(/archived 2023-10-02/);
-    expect(r.stdout).toContain('https://learn.microsoft.com/en-us/azure/aks/workload-identity-migrate-from-pod-identity');
+    expect(r.stdout).toContain('learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity');
   });
 });
 

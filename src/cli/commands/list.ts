@@ -32,7 +32,7 @@ export async function handler(a: GlobalArgs): Promise<void> {
   const notes = [
     'RUNTIME: at runtime a fault stops traffic (NotReady) and restarts the container.',
     'IDENTITY: workload = Azure AD Workload Identity (webhook env, token file, label azure.workload.identity/use); pod = AAD Pod Identity (NMI, label aadpodidbinding): deprecated 2022-10-24, archived 2023-10-02, AKS add-on supported through September 2025; for clusters still on it and during migration. Migration guide:',
-    'https://learn.microsoft.com/en-us/azure/aks/workload-identity-migrate-from-pod-identity',
+    'learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity',
     'OTHER FAULTS: identity faults besides NMI (binding missing, identity deleted; for workload identity: token file, federated credential) are caught.',
     'Next: identity-health explain <strategy>, or identity-health recommend.',
   ].flatMap((n) => wrapWords(n, width));
