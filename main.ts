@@ -1,6 +1,7 @@
 /**
- * Example cdk8s app: one chart per strategy (six for AAD Pod Identity, three for Azure AD
- * Workload Identity), each with a cdk8s-plus Deployment.
+ * Example cdk8s app: one chart per strategy, each with a cdk8s-plus Deployment. First the three
+ * for Azure AD Workload Identity (what clusters run now), then the six for clusters still on AAD
+ * Pod Identity (deprecated 2022-10-24, archived 2023-10-02) and for the time of a migration.
  * `npm run synth` (cdk8s synth) writes dist/<strategy>.k8s.yaml.
  */
 import { App, Chart } from 'cdk8s';
@@ -31,19 +32,21 @@ function chartWith(id: string, image: string, port: number, apply: (d: kplus.Dep
   apply(deployment, chart);
 }
 
-// The app image has sh and curl (strategies 2 and 5 run their probes in it).
+// The app image has sh, curl and base64 (the probe strategies 2, 5 and 8 run their checks in it).
 const appImage = 'curlimages/curl:8.11.1';
-chartWith('nmi-init', appImage, 8080, (d) => withNmiInitCheck(d, { podIdentityBinding: binding }));
-chartWith('nmi-probes', appImage, 8080, (d) => withNmiProbes(d, { podIdentityBinding: binding }));
-chartWith('nmi-app-check', healthServiceImage, 8080, (d) => withNmiAppHealthCheck(d, { podIdentityBinding: binding }));
-chartWith('identity-init', appImage, 8080, (d) => withIdentityInitCheck(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
-chartWith('identity-probes', appImage, 8080, (d) => withIdentityProbes(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
-chartWith('identity-app-check', healthServiceImage, 8080, (d) => withIdentityAppHealthCheck(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
 
 // Azure AD Workload Identity: applied to the chart, so the ServiceAccount gets the client-id annotation.
 const clientId = '00000000-0000-0000-0000-000000000000';
 chartWith('workload-identity-init', appImage, 8080, (_d, chart) => withWorkloadIdentityInitCheck(chart, { clientId }));
 chartWith('workload-identity-probes', appImage, 8080, (_d, chart) => withWorkloadIdentityProbes(chart, { clientId }));
 chartWith('workload-identity-app-check', healthServiceImage, 8080, (_d, chart) => withWorkloadIdentityAppHealthCheck(chart, { clientId }));
+
+// AAD Pod Identity, for clusters still on it and during migration (NMI chart >= 1.6.2: health port 8085).
+chartWith('nmi-init', appImage, 8080, (d) => withNmiInitCheck(d, { podIdentityBinding: binding }));
+chartWith('nmi-probes', appImage, 8080, (d) => withNmiProbes(d, { podIdentityBinding: binding }));
+chartWith('nmi-app-check', healthServiceImage, 8080, (d) => withNmiAppHealthCheck(d, { podIdentityBinding: binding }));
+chartWith('identity-init', appImage, 8080, (d) => withIdentityInitCheck(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
+chartWith('identity-probes', appImage, 8080, (d) => withIdentityProbes(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
+chartWith('identity-app-check', healthServiceImage, 8080, (d) => withIdentityAppHealthCheck(d, { podIdentityBinding: binding, resource: 'https://vault.azure.net' }));
 
 app.synth();

@@ -54,6 +54,7 @@ export const defaultImage = (client: Client): Image => image('busybox', client);
 export function binDir(img: Image, parent: string): string {
   const dir = path.join(parent, `bin-${img.id}`);
   if (fs.existsSync(dir)) return dir;
+  if (img.shell === 'busybox' || img.client === 'wget') requireNonStandaloneBusybox();
   fs.mkdirSync(dir);
   const link = (name: string, target: string) => fs.symlinkSync(target, path.join(dir, name));
   const busybox = which('busybox');
@@ -69,6 +70,20 @@ export function binDir(img: Image, parent: string): string {
   if (img.client === 'curl') link('curl', which('curl'));
   if (img.client === 'wget') link('wget', busybox);
   return dir;
+}
+
+/**
+ * The bed needs a BusyBox whose sh runs commands from PATH: the standalone build (Debian's
+ * busybox-static, FEATURE_SH_STANDALONE) runs its own `date` and `sleep` applets and never the
+ * runner's virtual-clock shims, so every busybox image would see real time (a token cache that
+ * never expires, say) and the observed table would be wrong. Fail loudly instead.
+ */
+export function requireNonStandaloneBusybox(): void {
+  const busybox = which('busybox');
+  const out = execFileSync(busybox, ['sh', '-c', 'command -v date || echo none'], { env: { PATH: '/nonexistent' } }).toString().trim();
+  if (out !== 'none') {
+    throw new Error(`${busybox} is a standalone BusyBox (its sh runs its own date/sleep, not the bed's virtual-clock shims): install the Debian package busybox (not busybox-static), or put a non-standalone busybox first on PATH`);
+  }
 }
 
 let appletList: string[] | undefined;

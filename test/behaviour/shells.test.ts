@@ -1,16 +1,16 @@
 /**
  * The generated commands in every shell x client combination a strategy supports (BusyBox sh and
  * dash; curl and BusyBox wget), a clear message when the client or HOST_IP is missing, the
- * token faults the checks must tell apart, and which options catch "NMI gone, IMDS answers with
- * the node's identity".
+ * token faults the checks must tell apart, proxy env that must not be used, and which options
+ * catch "NMI gone, token requests reach IMDS".
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
-import { Bed, requireTools, startBed } from '../bed/bed';
+import { Bed, NODE_MI, POD_MI, requireTools, startBed } from '../bed/bed';
 import { Client, image, IMAGES, Shell } from '../bed/images';
-import { NODE_IDENTITY, POD_IDENTITY, TimelineEvent } from '../bed/runner';
+import { TimelineEvent } from '../bed/runner';
 import {
-  firstStart, gatedUntil, LATE_THEN_DIES, NODE_IDENTITY_VARIANTS, notReadyAfter, observeNodeIdentity, readyAt, restartAfter, run, Scenario,
+  DEAD_PROXY, FAULT_SCENARIOS, firstStart, gatedUntil, LATE_THEN_DIES, NODE_IDENTITY_VARIANTS, notReadyAfter, observeNodeIdentity, readyAt, restartAfter, run, Scenario,
   STRATEGY_IDS,
 } from './model';
 
@@ -54,14 +54,28 @@ describe('generated commands in real shells', () => {
     }
   }
 
-  // The identity claim check decodes the JWT with the image's own tr and base64.
+  // The identity claim check decodes the JWT with the image's own tr and base64. NMI and IMDS
+  // both honour client_id, so an answer for another identity comes only from something else in
+  // the path (a proxy, a broken interceptor): the stand-in's `identity` override plays that part.
   for (const img of IMAGES) {
-    it(`identity-probes with ${img.id}: clientId set, a token for another identity fails, the pod's passes`, async () => {
-      const options = { client: img.client, checkNmi: false, clientId: POD_IDENTITY.appid };
-      const other = await run(bed, 'identity-probes', brief('node-token', { identity: NODE_IDENTITY }), { image: img, options });
-      expect(outputs(other.result.timeline)[0]).toContain(`token was issued to another identity (expected appid ${POD_IDENTITY.appid}`);
-      const own = await run(bed, 'identity-probes', brief('pod-token', {}), { image: img, options });
-      expect(own.result.timeline.find((e) => e.type === 'probe')).toMatchObject({ probe: 'startup', ok: true });
+    it(`identity-probes with ${img.id}: clientId set, a token for another identity fails; the pod's passes, as v1.0 (appid) and v2.0 (azp)`, async () => {
+      const options = { client: img.client, checkNmi: false, clientId: POD_MI.clientId };
+      const other = await run(bed, 'identity-probes', brief('other-token', { identity: { appid: NODE_MI.clientId, oid: NODE_MI.objectId } }), { image: img, options });
+      expect(outputs(other.result.timeline)[0]).toContain(`token was issued to another identity (expected client id ${POD_MI.clientId} in appid or azp)`);
+      for (const tokenVersion of ['1.0', '2.0'] as const) {
+        const own = await run(bed, 'identity-probes', brief(`pod-token-${tokenVersion}`, { tokenVersion }), { image: img, options });
+        expect(own.result.timeline.find((e) => e.type === 'probe'), tokenVersion).toMatchObject({ probe: 'startup', ok: true });
+      }
+    });
+  }
+
+  // AKS's HTTP proxy feature puts proxy env in every container; NMI and IMDS must be reached directly.
+  for (const img of IMAGES) {
+    it(`identity-probes with ${img.id}: proxy env pointing at a proxy that does not answer changes nothing`, async () => {
+      const sc: Scenario = { ...brief('proxy-env', {}), podEnv: FAULT_SCENARIOS.proxyEnv.podEnv };
+      const r = await run(bed, 'identity-probes', sc, { image: img, options: { client: img.client, clientId: POD_MI.clientId } });
+      expect(r.result.timeline.find((e) => e.type === 'probe'), outputs(r.result.timeline).join('\n')).toMatchObject({ probe: 'startup', ok: true });
+      expect(DEAD_PROXY).toMatch(/^http:\/\/127\./);
     });
   }
 
@@ -94,13 +108,21 @@ describe('generated commands in real shells', () => {
     expect(outputs(r.result.timeline)[0]).toContain('HOST_IP is not set (add env HOST_IP from fieldRef status.hostIP)');
   });
 
-  // Each token fault fails the check with the status in the message, with either client.
+  // Each token fault fails the check with the status in the message, with either client; NMI's
+  // own statuses say what they mean and what fixes them (aad-pod-identity pkg/nmi/server).
+  const MESSAGE: Record<string, string> = {
+    400: 'IMDS refused the request (400), so NMI is not intercepting',
+    403: 'an identity matched but NMI could not get its token (NMI 403)',
+    404: 'no identity bound to this pod matches the request (NMI 404)',
+    500: 'NMI could not match this pod (NMI 500)',
+    'bad-body': 'token response carries no access_token',
+  };
   for (const client of ['curl', 'wget'] as Client[]) {
     for (const token of [400, 403, 404, 410, 429, 500, 'bad-body'] as const) {
       it(`identity-probes (${client}): token ${token} fails the check with a reason`, async () => {
         const r = await run(bed, 'identity-probes', brief(`token-${token}`, { token }), { options: { client } });
         const out = outputs(r.result.timeline)[0];
-        expect(out).toContain(token === 'bad-body' ? 'token response carries no access_token' : 'identity-health: token request failed');
+        expect(out).toContain(MESSAGE[token] ?? 'identity-health: token request failed');
         if (token !== 'bad-body') expect(out).toContain(String(token));
         expect(readyAt(r, 3)).toBe(false);
       });
@@ -108,16 +130,18 @@ describe('generated commands in real shells', () => {
   }
 });
 
-describe('NMI gone, IMDS answers with the node identity', () => {
+describe('NMI gone, token requests reach IMDS', () => {
   let bed: Bed;
   beforeAll(async () => { bed = await startBed(); });
   afterAll(async () => { await bed?.stop(); });
 
-  // Expected: the NMI check catches it (default); without it, only the identity claim check does.
+  // IMDS answers the identity a request names (the pod's is on the VMSS: a valid token), and
+  // 400 to one naming none while the node has several. Only the NMI health check sees NMI gone
+  // for a request naming the pod's identity; a request naming none fails anyway.
   const expected: Record<string, { atStart: boolean; atRuntime: boolean }> = {
     'defaults (checkNmi)': { atStart: true, atRuntime: true },
-    'checkNmi: false': { atStart: false, atRuntime: false },
-    'checkNmi: false, clientId (verifyIdentity)': { atStart: true, atRuntime: true },
+    'checkNmi: false': { atStart: true, atRuntime: true },
+    'checkNmi: false, clientId (verifyIdentity)': { atStart: false, atRuntime: false },
     'checkNmi: false, clientId, verifyIdentity: false': { atStart: false, atRuntime: false },
   };
   for (const id of STRATEGY_IDS.filter((s) => getStrategy(s).checks === 'identity')) {

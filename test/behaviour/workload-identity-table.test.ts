@@ -38,7 +38,7 @@ describe('workload identity table, observed', () => {
       if (getStrategy(id).placement === 'app') return; // the app's reasons are in its /readyz body, not in the probe result
       const S = WI_SCENARIOS;
       // (An init container that never ends shows its output only when it gives up, after 300 s.)
-      if (id !== 'workload-identity-init') expect(outputs(runs[S.webhookMissing.id])).toContain('AZURE_CLIENT_ID is not set: the workload identity webhook did not mutate this pod');
+      if (id !== 'workload-identity-init') expect(outputs(runs[S.webhookMissing.id])).toContain('no AZURE_* env: the workload identity webhook did not mutate this pod. The pod label azure.workload.identity/use: "true" is missing');
       expect(outputs(runs[S.tokenLate.id])).toContain('is missing or unreadable (projected service account token volume)');
       expect(outputs(runs[S.tokenExpiredStart.id])).toMatch(/federated token in \S+ expired at \d+ \(kubelet stopped refreshing/);
       expect(outputs(runs[S.ficStart.id])).toMatch(/token exchange at http:\/\/127\.0\.10\.5\/[0-9a-f-]{36}\/oauth2\/v2\.0\/token refused \(federated identity credential missing.*400/);

@@ -11,9 +11,13 @@ describe('list', () => {
     expect(r.stdout).toMatch(/^4\s+identity-init\s+pod\s+yes\s+no\s+at start only\n   init container waits/m);
     expect(r.stdout).toMatch(/^8\s+workload-identity-probes\s+workload\s+yes\s+yes\s+with exchange$/m);
     const json = JSON.parse(run(['list', '--output', 'json']).stdout);
-    expect(json.map((s: any) => s.id)).toEqual(['nmi-init', 'nmi-probes', 'nmi-app-check', 'identity-init', 'identity-probes', 'identity-app-check',
-      'workload-identity-init', 'workload-identity-probes', 'workload-identity-app-check']);
-    expect(json.map((s: any) => s.identity)).toEqual([...Array(6).fill('pod'), ...Array(3).fill('workload')]);
+    // Workload identity first; pod identity with its upstream status and the migration guide.
+    expect(json.map((s: any) => s.id)).toEqual(['workload-identity-init', 'workload-identity-probes', 'workload-identity-app-check',
+      'nmi-init', 'nmi-probes', 'nmi-app-check', 'identity-init', 'identity-probes', 'identity-app-check']);
+    expect(json.map((s: any) => s.identity)).toEqual([...Array(3).fill('workload'), ...Array(6).fill('pod')]);
+    expect(r.stdout.indexOf('workload-identity-init')).toBeLessThan(r.stdout.indexOf('nmi-init'));
+    expect(r.stdout).toMatch(/archived 2023-10-02/);
+    expect(r.stdout).toContain('learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity');
   });
 });
 

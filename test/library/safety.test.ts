@@ -25,7 +25,7 @@ function planScripts(id: StrategyId, options: object): string[] {
 
 const ID = '11111111-2222-3333-4444-555555555555';
 const MI = '/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg-1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/orders';
-const VARIANTS: object[] = [{}, { clientId: ID }, { objectId: ID }, { miResId: MI }, { checkNmi: false }, { clientId: ID, verifyIdentity: false }, { nmiPort: 9085, resource: 'https://vault.azure.net' }];
+const VARIANTS: object[] = [{}, { clientId: ID }, { miResId: MI }, { checkNmi: false }, { clientId: ID, verifyIdentity: false }, { nmiPort: 9085, resource: 'https://vault.azure.net' }];
 
 function matrix(): Array<{ label: string; script: string }> {
   const out = new Map<string, string>();
@@ -77,7 +77,7 @@ describe('hostile option values are refused with an error naming the option', ()
     ['identity-probes', { resource: "x' ; touch /tmp/pwned ; '" }, /invalid resource .*expected an https:\/\/ resource URI/],
     ['nmi-probes', { nmiPort: '80; id' }, /invalid nmiPort "80; id": expected an integer port/],
     ['identity-init', { clientId: '$(reboot)' }, /invalid clientId/],
-    ['identity-init', { objectId: "'; rm -rf / #" }, /invalid objectId/],
+    ['identity-init', { objectId: "'; rm -rf / #" }, /invalid objectId .*NMI never reads object_id/],
     ['identity-init', { miResId: '/subscriptions/x;id' }, /invalid miResId/],
     ['identity-init', { apiVersion: '2018-02-01&x=`id`' }, /invalid apiVersion/],
     ['nmi-init', { image: 'busybox; curl evil' }, /invalid image/],
@@ -91,7 +91,7 @@ describe('hostile option values are refused with an error naming the option', ()
     ['nmi-init', { client: 'curl; id' }, /invalid client .*one of curl, wget/],
     ['nmi-probes', { onConflict: 'overwrite' }, /invalid onConflict .*one of error, skip, sidecar/],
     ['nmi-probes', { readiness: { failureThreshold: 0 } }, /invalid readiness.failureThreshold/],
-    ['identity-probes', { clientId: ID, objectId: ID }, /at most one identity selector/],
+    ['identity-probes', { clientId: ID, miResId: MI }, /at most one identity selector/],
   ];
   it.each(cases)('%s %j', (id, options, message) => {
     expect(() => STRATEGIES[id].plan(options)).toThrow(OptionError);

@@ -4,7 +4,7 @@
  */
 import { Yaml } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { STRATEGIES, STRATEGY_IDS, StrategyId, withIdentityInitCheck, withIdentityProbes, withNmiAppHealthCheck, withNmiProbes } from '../../src';
+import { getStrategy, STRATEGIES, STRATEGY_IDS, StrategyId, withIdentityInitCheck, withIdentityProbes, withNmiAppHealthCheck, withNmiProbes } from '../../src';
 import { applyMixin } from '../../src/cdk8s/mixin';
 import { IdentityAppHealthCheck, IdentityInitCheck, IdentityProbes, NmiAppHealthCheck, NmiInitCheck, NmiProbes } from '../../src/cdk8s/strategies';
 import { allContainers, FLAVOURS, newChart, scriptsOf, synth, validateK8s, workloads } from './helpers';
@@ -142,7 +142,9 @@ describe('variants', () => {
     const [d] = workloads(synth(chart));
     const init = allContainers(d)[0];
     expect(init.image).toMatch(/^mcr\.microsoft\.com\/azure-cli:/);
-    expect(init.command![2]).toContain(`az login --identity --username '11111111-1111-1111-1111-111111111111' --allow-no-subscriptions`);
+    // --username for a managed identity is refused by current Azure CLI ("no longer supported").
+    expect(init.command![2]).toContain(`az login --identity --client-id '11111111-1111-1111-1111-111111111111' --allow-no-subscriptions`);
+    expect(init.command![2]).not.toContain('--username');
     expect(init.env).toContainEqual({ name: 'AZURE_CONFIG_DIR', value: '/tmp/.azure' });
     expect(init.volumeMounts).toContainEqual({ name: 'identity-health-tmp', mountPath: '/tmp' });
     expect(init.securityContext).toMatchObject({ readOnlyRootFilesystem: true });
@@ -152,9 +154,39 @@ describe('variants', () => {
     const [d] = workloads(synthWith('identity-probes', { clientId: 'AAAAAAAA-1111-1111-1111-111111111111' }));
     const s = allContainers(d).find((c) => c.name === 'app')!.readinessProbe!.exec!.command[2];
     expect(s).toContain('&client_id=aaaaaaaa-1111-1111-1111-111111111111');
-    expect(s).toContain(`*'"appid":"aaaaaaaa-1111-1111-1111-111111111111"'*`);
+    expect(s).toContain(`*'"appid":"aaaaaaaa-1111-1111-1111-111111111111"'*|*'"azp":"aaaaaaaa-1111-1111-1111-111111111111"'*`);
     const [d2] = workloads(synthWith('identity-probes', { clientId: 'aaaaaaaa-1111-1111-1111-111111111111', verifyIdentity: false }));
     expect(allContainers(d2).find((c) => c.name === 'app')!.readinessProbe!.exec!.command[2]).not.toContain('appid');
+  });
+
+  it('upstream facts: msi_res_id (every NMI reads it), objectId refused (NMI never reads object_id), az --resource-id, init token bound above NMI\'s 100 s retry window', () => {
+    const MI = '/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/orders';
+    const url = (STRATEGIES['identity-probes'].plan({ miResId: MI }).target.probes as any).readinessProbe.exec.command[2] as string;
+    expect(url).toContain(`&msi_res_id=${encodeURIComponent(MI)}`);
+    expect(url).not.toContain('mi_res_id=');
+    expect(() => STRATEGIES['identity-probes'].plan({ objectId: '11111111-2222-3333-4444-555555555555' })).toThrow(/objectId .*clientId or miResId instead: with pod identity NMI never reads object_id/);
+    expect(() => STRATEGIES['identity-app-check'].plan({ objectId: '11111111-2222-3333-4444-555555555555' })).toThrow(/NMI never reads object_id/);
+    const az = STRATEGIES['identity-init'].plan({ client: 'az', miResId: MI }).initContainers[0];
+    expect(az.command![2]).toContain(`az login --identity --resource-id '${MI}'`);
+    expect(az.image).toBe('mcr.microsoft.com/azure-cli:2.91.0');
+    const init = STRATEGIES['identity-init'].plan({}).initContainers[0].command![2];
+    expect(init).toMatch(/ih_get '[^']+' 110 2>&1/);
+  });
+
+  it('every request to NMI, IMDS or the proxy sidecar bypasses proxies: curl --noproxy, wget and az with the proxy env unset', () => {
+    const scripts = [
+      STRATEGIES['identity-init'].plan({ client: 'curl' }).initContainers[0].command![2],
+      STRATEGIES['identity-init'].plan({ client: 'wget' }).initContainers[0].command![2],
+      STRATEGIES['identity-init'].plan({ client: 'az' }).initContainers[0].command![2],
+      (getStrategy('workload-identity-probes').plan({ proxySidecar: true, client: 'wget' }).target.probes as any).readinessProbe.exec.command[2],
+    ] as string[];
+    expect(scripts[0]).toContain(`curl -sS --noproxy '*'`);
+    for (const s of scripts.slice(1)) expect(s).toContain('unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY;');
+  });
+
+  it('workload-identity-init refuses proxySidecar: the proxy starts before init containers only as a native sidecar (webhook >= 1.5, Kubernetes >= 1.32)', () => {
+    expect(() => getStrategy('workload-identity-init').plan({ proxySidecar: true })).toThrow(/invalid proxySidecar true: expected false in an init container: the proxy sidecar starts before init containers only as a native sidecar \(workload identity webhook >= 1.5 on Kubernetes >= 1.32\)/);
+    expect(() => getStrategy('workload-identity-probes').plan({ proxySidecar: true })).not.toThrow();
   });
 
   it('timings are cdk8s Durations or seconds, and a timeout below the check bound is refused', () => {

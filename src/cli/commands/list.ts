@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import type { GlobalArgs } from '../inputs';
 
 export const command = 'list';
-export const describe = 'The nine strategies (1-6 AAD Pod Identity, 7-9 Azure AD Workload Identity): where the check runs and what it catches';
+export const describe = 'The nine strategies (7-9 Azure AD Workload Identity first, then 1-6 for clusters still on AAD Pod Identity): where the check runs and what it catches';
 
 export function builder(y: Argv): Argv<GlobalArgs> {
   return y
@@ -15,7 +15,8 @@ export function builder(y: Argv): Argv<GlobalArgs> {
 export async function handler(a: GlobalArgs): Promise<void> {
   const { getStrategy, STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } = require('../../../strategies') as typeof import('../../../strategies');
   const { styleFor, table, wrapWords } = require('../style') as typeof import('../style');
-  const all = [...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS].map(getStrategy);
+  // Workload identity first: it is what clusters run now; pod identity is archived upstream.
+  const all = [...WORKLOAD_IDENTITY_STRATEGY_IDS, ...STRATEGY_IDS].map(getStrategy);
   const identityOf = (checks: string) => (checks === 'workload-identity' ? 'workload' : 'pod');
   if (a.output === 'json') {
     process.stdout.write(JSON.stringify(all.map(({ id, number, checks, placement, summary, claims, tradeOffs }) => ({ id, number, identity: identityOf(checks), checks, placement, summary, claims, tradeOffs })), null, 2) + '\n');
@@ -30,7 +31,8 @@ export async function handler(a: GlobalArgs): Promise<void> {
   const out = [head, ...body.flatMap((line, i) => [line, ...wrapWords(all[i].summary, width, '   ').map(s.dim)])];
   const notes = [
     'RUNTIME: at runtime a fault stops traffic (NotReady) and restarts the container.',
-    'IDENTITY: pod = AAD Pod Identity (NMI, label aadpodidbinding); workload = Azure AD Workload Identity (webhook env, token file, label azure.workload.identity/use).',
+    'IDENTITY: workload = Azure AD Workload Identity (webhook env, token file, label azure.workload.identity/use); pod = AAD Pod Identity (NMI, label aadpodidbinding): deprecated 2022-10-24, archived 2023-10-02, AKS add-on supported through September 2025; for clusters still on it and during migration. Migration guide:',
+    'learn.microsoft.com/azure/aks/workload-identity-migrate-from-pod-identity',
     'OTHER FAULTS: identity faults besides NMI (binding missing, identity deleted; for workload identity: token file, federated credential) are caught.',
     'Next: identity-health explain <strategy>, or identity-health recommend.',
   ].flatMap((n) => wrapWords(n, width));
