@@ -19,22 +19,63 @@ export const NMI_PORT = 8085;
 export const AAD_IP = '127.0.10.5';
 export const AAD_AUTHORITY_HOST = `http://${AAD_IP}/`;
 
+/** A managed identity as NMI and IMDS see it. */
+export interface ManagedIdentity { clientId: string; objectId: string; resourceId: string }
+
+/** The pod's user-assigned identity (the stand-in's default binding; mock-identity.mjs has the same). */
+export const POD_MI: ManagedIdentity = {
+  clientId: '11111111-1111-1111-1111-111111111111',
+  objectId: '22222222-2222-2222-2222-222222222222',
+  resourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/orders',
+};
+/** The node's kubelet identity, also on the VMSS. */
+export const NODE_MI: ManagedIdentity = {
+  clientId: '99999999-9999-9999-9999-999999999999',
+  objectId: '88888888-8888-8888-8888-888888888888',
+  resourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/MC_rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks-agentpool',
+};
+
+/** The stand-in's state; every field, its default and the upstream rule behind it: mock-identity.mjs header. */
 export interface MockState {
-  nmi?: 'active' | 'not-active' | 'down' | 'hang' | 'slow';
+  nmi?: 'active' | 'not-active' | 'down' | 'hang' | 'slow' | 'terminating';
   nmiDelayMs?: number;
+  /** Before 1.5: no health endpoint; before 1.8.15: mi_res_id ignored. @default '1.8.17' */
+  nmiVersion?: string;
+  /** standard: an unmatched request is held for nmiRetryMs, then 404; managed: 404 at once. @default 'standard' */
+  nmiMode?: 'standard' | 'managed';
+  nmiRetryMs?: number;
+  /** NMI's iptables rule: 'auto' = on while nmi is active/slow/hang. @default 'auto' */
+  intercept?: 'auto' | boolean;
+  /** Identities bound and assigned to the pod. @default [POD_MI] */
+  podIdentities?: ManagedIdentity[];
+  /** Identities on the node's VMSS (what IMDS can issue). @default [NODE_MI, POD_MI] */
+  nodeIdentities?: ManagedIdentity[];
+  /** false: NMI cannot match the pod's IP (cannot reach the API server): 500. @default true */
+  podInCache?: boolean;
   token?: 'ok' | 'hang' | 'slow' | 'bad-body' | number;
   tokenDelayMs?: number;
-  identity?: { appid?: string; oid?: string };
+  /** v1.0 tokens carry appid, v2.0 azp. @default '1.0' */
+  tokenVersion?: '1.0' | '2.0';
+  /** Stand-in override (not upstream): every token carries these claims. Prefer podIdentities / nodeIdentities. */
+  identity?: { appid?: string; oid?: string } | null;
   /** AAD token endpoint: ok, never answers, or an error status with AAD's body (400 = AADSTS70021, no matching federated identity credential). */
   aad?: 'ok' | 'hang' | 400 | 401 | 429 | 500 | 503;
 }
 export type RequestKind = 'nmi' | 'token' | 'aad';
-export interface MockRequest { t: number; at: number; kind: RequestKind; path: string; metadata?: string; query: string }
+export interface MockRequest {
+  t: number; at: number; kind: RequestKind; path: string; metadata?: string; query: string;
+  /** Token requests: who answered (NMI while its rule intercepts, else IMDS). */
+  by?: 'nmi' | 'imds';
+  /** HTTP status sent (0: connection reset; absent while unanswered). */
+  status?: number;
+}
 
 export interface Mock {
   readonly nmiPort: number;
   readonly imdsPort: number;
   set(state: MockState): Promise<MockState>;
+  /** NMI gets SIGTERM: rule removed now (nmi 'terminating', still Active), nmi 'down' after windowMs (10 s, as upstream). */
+  sigterm(windowMs?: number): Promise<MockState>;
   requests(): Promise<MockRequest[]>;
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -72,6 +113,7 @@ export async function startMock(o: { netns?: string; nmi: string; imds: string; 
     nmiPort: ports.nmi,
     imdsPort: ports.imds,
     set: (s) => control(sock, 'POST', '/state', s),
+    sigterm: (windowMs) => control(sock, 'POST', '/sigterm', windowMs === undefined ? {} : { windowMs }),
     requests: () => control(sock, 'GET', '/requests'),
     reset: async () => { await control(sock, 'POST', '/reset'); },
     stop: async () => {

@@ -6,7 +6,14 @@
  * In state 'ok' the token endpoint behaves as AAD does for a client-credentials request with a
  * client assertion: it checks the form, the client id and the assertion's `sub` and `exp`, and
  * answers 400 with AAD's error codes when they do not match (AADSTS700016, AADSTS700213,
- * AADSTS700024).
+ * AADSTS700024). Error bodies carry `error`, `error_description` (the AADSTS text, then trace
+ * and correlation ids and a timestamp, CRLF-separated), `error_codes`, as AAD's v2.0 token
+ * endpoint writes them (Microsoft identity platform: "Error response" of the client credentials
+ * flow). Access tokens carry `appid` (v1.0, the default) or `azp` (tokenVersion '2.0'): the
+ * access token claims reference. It also answers the OpenID Connect metadata document
+ * (GET /<tenant>/v2.0/.well-known/openid-configuration) that MSAL fetches before its first
+ * token request, so a real client (@azure/identity's WorkloadIdentityCredential, MSAL Node) can
+ * use it: test/bed/real-clients.test.ts proves it.
  */
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -30,11 +37,14 @@ export interface AadState {
   clientId?: string;
   subject?: string;
   proxy?: 'ready' | 'not-ready' | 'hang';
+  /** Access token claims: v1.0 `appid`, v2.0 `azp`. @default '1.0' */
+  tokenVersion?: '1.0' | '2.0';
 }
 
 export interface AadRequest {
   at: number;
   method: string;
+  /** The path without the query (MSAL adds client-request-id and SKU parameters). */
   path: string;
   contentType?: string;
   /** The form as sent (client_assertion included: the tests compare it with the file). */
@@ -51,7 +61,7 @@ export interface Aad {
   stop(): Promise<void>;
 }
 
-const DEFAULT_STATE: AadState = { token: 'ok', clientId: CLIENT_ID, subject: SUBJECT, proxy: 'ready' };
+const DEFAULT_STATE: AadState = { token: 'ok', clientId: CLIENT_ID, subject: SUBJECT, proxy: 'ready', tokenVersion: '1.0' };
 
 /** AAD-shaped error body (first sentence, then trace ids, as AAD writes them). */
 function aadError(error: string, description: string): string {
@@ -72,19 +82,32 @@ export async function startAad(o: { tls?: { key: string; cert: string } } = {}):
   let state: AadState = { ...DEFAULT_STATE };
   let log: AadRequest[] = [];
 
+  let base = '';
   const handler: http.RequestListener = (req, res) => {
+    // OpenID Connect metadata, as AAD publishes it per tenant (the fields MSAL requires).
+    if (req.method === 'GET' && req.url === `/${TENANT_ID}/v2.0/.well-known/openid-configuration`) {
+      log.push({ at: Date.now(), method: 'GET', path: req.url, form: {} });
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      return void res.end(JSON.stringify({
+        issuer: `${base}${TENANT_ID}/v2.0`, token_endpoint: `${base}${TENANT_ID}/oauth2/v2.0/token`,
+        authorization_endpoint: `${base}${TENANT_ID}/oauth2/v2.0/authorize`, jwks_uri: `${base}${TENANT_ID}/discovery/v2.0/keys`,
+        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'], tenant_region_scope: null,
+      }));
+    }
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => { if (body.length < 65536) body += c; });
     req.on('end', () => {
       const form = Object.fromEntries(new URLSearchParams(body));
-      log.push({ at: Date.now(), method: req.method ?? '', path: req.url ?? '', contentType: req.headers['content-type'], form });
+      log.push({ at: Date.now(), method: req.method ?? '', path: new URL(req.url ?? '/', 'http://x').pathname, contentType: req.headers['content-type'], form });
       const answer = (status: number, payload: string) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(payload); };
       const s = state.token ?? 'ok';
       if (s === 'hang') return; // never answers; the client's timeout must end it
       if (s === 'bad-body') return answer(200, '{"token_type":"Bearer","expires_in":3599}');
       if (typeof s === 'number') return answer(s, aadError(state.error ?? 'server_error', state.description ?? `AADSTS50000: stand-in answers ${s}.`));
-      if (req.method !== 'POST' || req.url !== `/${TENANT_ID}/oauth2/v2.0/token`) return answer(404, aadError('invalid_request', 'AADSTS90002: Tenant not found.'));
+      // MSAL adds query parameters (client-request-id, x-client-SKU ...): AAD routes on the path.
+      if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://x').pathname !== `/${TENANT_ID}/oauth2/v2.0/token`) return answer(404, aadError('invalid_request', 'AADSTS90002: Tenant not found.'));
       if (form.grant_type !== 'client_credentials' || form.client_assertion_type !== ASSERTION_TYPE || !form.scope) {
         return answer(400, aadError('invalid_request', 'AADSTS900144: The request body must contain the following parameter.'));
       }
@@ -100,7 +123,8 @@ export async function startAad(o: { tls?: { key: string; cert: string } } = {}):
         return answer(400, aadError('invalid_request', `AADSTS700213: No matching federated identity record found for presented assertion subject '${String(c.sub)}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion.`));
       }
       // An access token shaped like one, so a leak would show as 'eyJ' in logs and bodies.
-      answer(200, JSON.stringify({ token_type: 'Bearer', expires_in: 3599, access_token: jwt({ aud: form.scope, appid: form.client_id, exp: Math.floor(Date.now() / 1000) + 3600 }) }));
+      const who = state.tokenVersion === '2.0' ? { azp: form.client_id, ver: '2.0' } : { appid: form.client_id, ver: '1.0' };
+      answer(200, JSON.stringify({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: jwt({ aud: form.scope.replace(/\/\.default$/, ''), ...who, tid: TENANT_ID, exp: Math.floor(Date.now() / 1000) + 3600 }) }));
     });
   };
   const token: http.Server = o.tls ? https.createServer(o.tls, handler) : http.createServer(handler);
@@ -113,8 +137,9 @@ export async function startAad(o: { tls?: { key: string; cert: string } } = {}):
   });
 
   const [tokenPort, proxyPort] = [await listen(token), await listen(proxy)];
+  base = `${o.tls ? 'https' : 'http'}://127.0.0.1:${tokenPort}/`;
   return {
-    authorityHost: `${o.tls ? 'https' : 'http'}://127.0.0.1:${tokenPort}/`,
+    authorityHost: base,
     proxyPort,
     set(s) { state = { ...state, ...s }; },
     requests: () => log.slice(),
