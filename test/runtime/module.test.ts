@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Mock, startMock } from '../bed/bed';
+import { ManagedIdentity, Mock, POD_MI, startMock } from '../bed/bed';
 import {
   checkIdentity, checkNmi, claimMismatch, createHealthHandlers, decodeJwtPayload, fromEnv, IdentityHealth, IdentityHealthOptions,
   identitySelectorError, RUNTIME_ENV, tokenUrl,
@@ -13,12 +13,13 @@ import {
 
 const APPID = '11111111-1111-1111-1111-111111111111';
 const OID = '22222222-2222-2222-2222-222222222222';
+const OTHER_MI: ManagedIdentity = { clientId: '55555555-5555-5555-5555-555555555555', objectId: '66666666-6666-6666-6666-666666666666', resourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/billing' };
 
 let mock: Mock;
 beforeAll(async () => { mock = await startMock({ nmi: '127.0.0.1:0', imds: '127.0.0.1:0' }); });
 afterAll(async () => { await mock?.stop(); });
 afterEach(async () => {
-  await mock.set({ nmi: 'active', token: 'ok', identity: { appid: APPID, oid: OID } });
+  await mock.set({ nmi: 'active', token: 'ok', identity: { appid: APPID, oid: OID }, nmiVersion: '1.8.17', podIdentities: [POD_MI] });
   await mock.reset();
 });
 
@@ -69,10 +70,13 @@ describe('checkIdentity', () => {
     expect(tokenUrl({ miResId: '/subscriptions/x/id', imdsEndpoint: 'http://127.0.0.1:1/' })).toMatch(/^http:\/\/127\.0\.0\.1:1\/metadata\/identity\/oauth2\/token\?/);
     expect(tokenUrl({ miResId: '/subscriptions/x/id' })).toBe('http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F&msi_res_id=%2Fsubscriptions%2Fx%2Fid');
     expect(tokenUrl({ clientId: APPID, objectId: OID })).not.toContain('object_id');
-    expect((await checkIdentity(identity({ miResId: '/subscriptions/x/id' }))).ok).toBe(true);
+    // An NMI older than 1.8.15 reads msi_res_id only: with mi_res_id it would answer with the first bound identity.
+    await mock.set({ identity: null, nmiVersion: '1.8.14', podIdentities: [OTHER_MI, POD_MI] });
+    expect((await checkIdentity(identity({ miResId: POD_MI.resourceId }))).ok).toBe(true);
     const [req] = (await mock.requests()).filter((x) => x.kind === 'token');
-    expect(new URLSearchParams(req.query).get('msi_res_id')).toBe('/subscriptions/x/id');
+    expect(new URLSearchParams(req.query).get('msi_res_id')).toBe(POD_MI.resourceId);
     expect(req.query).not.toMatch(/[?&]mi_res_id=/);
+    expect(req).toMatchObject({ by: 'nmi', status: 200 });
   });
 
   it('refuses objectId as the only selector (NMI ignores object_id), naming clientId/miResId; keeps it as a claim to verify', async () => {
