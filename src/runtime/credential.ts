@@ -31,13 +31,25 @@ export function resourceScope(resource: string = DEFAULT_RESOURCE): string {
   return `${resource.replace(/\/+$/, '')}/.default`;
 }
 
-interface ErrorLike { name?: unknown; message?: unknown; statusCode?: unknown; errorResponse?: { error?: unknown; errorDescription?: unknown } }
+interface ErrorLike { name?: unknown; message?: unknown; statusCode?: unknown; cause?: { status?: unknown }; errorResponse?: { error?: unknown; errorDescription?: unknown } }
+
+/**
+ * The HTTP status behind a credential's error: AuthenticationError's statusCode, the MSAL error
+ * in `cause` (its status), or the "Http status code: N" that @azure/identity 4.x's
+ * ManagedIdentityCredential puts in its message (a CredentialUnavailableError wrapping MSAL's).
+ */
+function statusOf(e: ErrorLike): number | undefined {
+  if (typeof e.statusCode === 'number') return e.statusCode;
+  if (typeof e.cause?.status === 'number') return e.cause.status;
+  const m = /Http status code: (\d{3})\b/.exec(typeof e.message === 'string' ? e.message : '');
+  return m ? Number(m[1]) : undefined;
+}
 
 /** What a credential's error means: AADSTS code first, then HTTP status, then the error's name. */
 function meaning(e: ErrorLike, system: 'pod-identity' | 'workload-identity'): { reason: string; transient: boolean; restart?: boolean } {
   const text = `${typeof e.message === 'string' ? e.message : ''} ${typeof e.errorResponse?.errorDescription === 'string' ? e.errorResponse.errorDescription : ''}`;
   const code = /AADSTS\d+/.exec(text)?.[0];
-  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  const status = statusOf(e);
   if (code === 'AADSTS700024') {
     // The runtime reads the file fresh (and checked its exp before this): the credential presented an older copy.
     return { reason: 'the credential presented a federated token outside its valid time range (AADSTS700024) while the file holds a valid one: the SDK holds a stale copy (@azure/identity keeps the file\'s content 5 minutes), or the node clock is off. A restart makes the app read the file again', transient: false, restart: true };
