@@ -1,8 +1,11 @@
 /**
- * The two identity checks, uncached, with the same meaning as the shell checks of strategies 2
- * and 5 (src/checks/scripts.ts): NMI is healthy only on 200 with body `Active`; a token request
+ * The identity checks, uncached, with the same meaning as the shell checks of strategies 2, 5
+ * and 7/8 (src/checks/scripts.ts): NMI is healthy only on 200 with body `Active`; a token request
  * is healthy only on 200 with a non-empty access_token (and, optionally, the expected identity's
- * claims). Node standard library only. The token never leaves this file.
+ * claims); workload identity below. Node standard library only. The token never leaves this file.
+ * Upstream sources cited where a behaviour is encoded: Azure/aad-pod-identity at its archived
+ * head (pkg/nmi/server/server.go), Azure/azure-workload-identity v1.6 (pkg/webhook, pkg/proxy),
+ * the IMDS and managed identity docs, the Microsoft identity platform token docs.
  */
 import fs from 'node:fs';
 import http from 'node:http';
