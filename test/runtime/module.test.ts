@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManagedIdentity, Mock, POD_MI, startMock } from '../bed/bed';
+import { ManagedIdentity, Mock, NODE_MI, POD_MI, startMock } from '../bed/bed';
 import {
   checkIdentity, checkNmi, claimMismatch, createHealthHandlers, decodeJwtPayload, fromEnv, IdentityHealth, IdentityHealthOptions,
   identitySelectorError, RUNTIME_ENV, tokenUrl,
@@ -19,7 +19,7 @@ let mock: Mock;
 beforeAll(async () => { mock = await startMock({ nmi: '127.0.0.1:0', imds: '127.0.0.1:0' }); });
 afterAll(async () => { await mock?.stop(); });
 afterEach(async () => {
-  await mock.set({ nmi: 'active', token: 'ok', identity: { appid: APPID, oid: OID }, nmiVersion: '1.8.17', podIdentities: [POD_MI] });
+  await mock.set({ nmi: 'active', token: 'ok', identity: { appid: APPID, oid: OID }, nmiVersion: '1.8.17', nmiMode: 'standard', podIdentities: [POD_MI], nodeIdentities: [NODE_MI, POD_MI], podInCache: true });
   await mock.reset();
 });
 
@@ -178,6 +178,26 @@ describe('checkIdentity', () => {
     expect(decodeJwtPayload(jwt)).toEqual({ appid: APPID });
     expect(decodeJwtPayload('nodots')).toBeUndefined();
     expect(decodeJwtPayload('a.!!!.c')).toBeUndefined();
+  });
+});
+
+describe('pod identity faults as the stand-in models upstream (not raw statuses)', () => {
+  const faults: Array<[string, object, number, RegExp]> = [
+    ['pod not bound (no AzureIdentityBinding; managed mode answers at once)', { nmiMode: 'managed', podIdentities: [] }, 404, /no identity assigned to this pod matches the request/],
+    ['selector names an identity not bound to the pod', { nmiMode: 'managed', podIdentities: [OTHER_MI] }, 404, /no identity assigned to this pod matches/],
+    ['identity removed from the node\'s VMSS', { nodeIdentities: [] }, 403, /an identity matched but getting its token failed.*Delete the pod so MIC assigns it again/],
+    ['NMI cannot list pods (API server unreachable from NMI)', { podInCache: false }, 500, /NMI could not match this pod's IP to a pod or list pods/],
+  ];
+  it.each(faults)('%s -> %i with its own reason; NotReady, liveness holds after the graces', async (_name, state, status, reason) => {
+    await mock.set({ identity: null, ...state });
+    const clock = { t: 1_000_000 };
+    const h = new IdentityHealth({ nmi: nmi(), identity: identity({ clientId: APPID, timeoutMs: 3000 }), tokenCacheTtlMs: 0, startupGraceMs: 0, transientGraceMs: 0, now: () => clock.t });
+    const r = await h.readiness();
+    expect(r).toMatchObject({ ok: false, checks: [{ name: 'nmi', ok: true }, { name: 'identity', ok: false, status, restart: false, reason: expect.stringMatching(reason) }] });
+    clock.t += 600_000;
+    expect(await h.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(/^a restart cannot fix this/) });
+    const [req] = (await mock.requests()).filter((x) => x.kind === 'token');
+    expect(req).toMatchObject({ by: 'nmi', status });
   });
 });
 
