@@ -4,10 +4,11 @@ import type { Strategy } from './types';
 /**
  * Strategy 4: an init container waits until a token request succeeds (after NMI reports
  * Active, unless checkNmi is false). NMI before v1.5 cannot serve token requests from init
- * containers (it matches only Running pods): use a probe strategy there.
+ * containers (it matches only Running pods) and has no /healthz: use identity-probes with
+ * `checkNmi: false` there.
  */
 export interface IdentityInitCheckOptions extends CommonOptions, TokenOptions, Omit<InitOptions, 'client'> {
-  /** `curl` / `wget` request a token; `az` runs `az login --identity` in the azure-cli image (~700 MB). @default 'curl' */
+  /** `curl` / `wget` request a token; `az` runs `az login --identity` (with `--client-id` or `--resource-id`) in the azure-cli image (~700 MB, 2.69.0 or later). @default 'curl' */
   readonly client?: InitClient;
 }
 

@@ -1,7 +1,11 @@
 import { CommonOptions, probesPlan, ProbesOptions } from './options';
 import type { Strategy } from './types';
 
-/** Strategy 2: exec readiness, liveness and startup probes check NMI's health body. */
+/**
+ * Strategy 2: exec readiness, liveness and startup probes check NMI's health body. The probes run
+ * in the app container: its image needs `sh` and `curl` (or BusyBox `wget` with `timeout`);
+ * else use onConflict 'sidecar' or an init strategy. Needs NMI v1.5+ (no /healthz before).
+ */
 export interface NmiProbesOptions extends CommonOptions, ProbesOptions {}
 
 export const nmiProbes: Strategy<NmiProbesOptions> = {
@@ -10,7 +14,7 @@ export const nmiProbes: Strategy<NmiProbesOptions> = {
   claims: { startGated: 'yes', runtime: 'yes', otherFaults: 'no' },
   tradeOffs: [
     'reacts at runtime: NotReady within ~10 s of NMI loss, restart within ~35 s',
-    'the app image needs sh and curl (or wget); else onConflict sidecar or an init strategy',
+    'the app image needs sh and curl (or wget and timeout); else onConflict sidecar or an init strategy',
     'no token request: a missing binding or deleted identity is not seen',
   ],
   optionGroups: ['common', 'podIdentity', 'probes'],

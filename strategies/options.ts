@@ -33,7 +33,13 @@ export interface WorkloadIdentityOptions {
   readonly scope?: string;
   /** Upper bound for the exchange request. @default 10 seconds (init), 4 seconds (probes) */
   readonly requestTimeout?: DurationLike;
-  /** Also require the migration proxy sidecar (annotation azure.workload.identity/inject-proxy-sidecar) to be ready on this port; true means 8000. @default false */
+  /**
+   * Also require the migration proxy sidecar (annotation azure.workload.identity/inject-proxy-sidecar)
+   * to listen on this port; true means 8000. Its /readyz only proves the listener is up, not that
+   * a token can be had. Probes and app checks only: in an init container this is refused, since
+   * the proxy starts before init containers only as a native sidecar (webhook >= 1.5 on
+   * Kubernetes >= 1.32); elsewhere it is a regular container that starts after them. @default false
+   */
   readonly proxySidecar?: boolean | number;
   /** Set the pod label azure.workload.identity/use: "true" that makes the webhook mutate the pod. @default true */
   readonly useLabel?: boolean;
@@ -41,7 +47,12 @@ export interface WorkloadIdentityOptions {
 
 /** Options every strategy takes. */
 export interface CommonOptions {
-  /** NMI health port (NMI runs with hostNetwork; the check calls http://$HOST_IP:<port>/healthz). @default 8085 */
+  /**
+   * NMI health port (NMI runs with hostNetwork; the check calls http://$HOST_IP:<port>/healthz).
+   * The aad-pod-identity chart sets 8085 since v1.6.2; NMI's own default (`--http-probe-port`),
+   * and the v1.5-v1.6.1 chart's, is 8080. NMI before v1.5 has no health endpoint: there use
+   * identity-init / identity-probes with `checkNmi: false`. @default 8085
+   */
   readonly nmiPort?: number;
   /** Upper bound for one NMI health request (NMI is on the same node). @default 2 seconds */
   readonly nmiTimeout?: DurationLike;
@@ -57,23 +68,33 @@ export interface CommonOptions {
 export interface TokenOptions {
   /** The resource (audience) of the token request. @default 'https://management.azure.com/' */
   readonly resource?: string;
-  /** Client id of the user-assigned identity to request (`client_id`). @default not set */
+  /** Client id of the user-assigned identity to request (`client_id`); the token's `appid`/`azp` must equal it. @default not set */
   readonly clientId?: string;
-  /** Object id of the identity to request (`object_id`). @default not set */
+  /**
+   * Refused with pod identity: NMI never reads `object_id` (it selects by `client_id` or
+   * `msi_res_id` only), so another identity bound to the pod would answer. Use clientId or miResId.
+   */
   readonly objectId?: string;
-  /** ARM resource id of the identity to request (`mi_res_id`). @default not set */
+  /** ARM resource id of the identity to request (sent as `msi_res_id`, which every NMI and IMDS read). @default not set */
   readonly miResId?: string;
   /** IMDS API version. @default '2018-02-01' */
   readonly apiVersion?: string;
   /**
-   * Check the token's `appid` (clientId) / `oid` (objectId) claims, so a token that IMDS issued
-   * for the node's own identity (NMI not intercepting) fails the check. The JWT is decoded,
-   * not verified. @default true when clientId or objectId is set
+   * Check that the token's `appid` (v1.0 tokens) or `azp` (v2.0) claim equals clientId, so a
+   * token for another identity fails the check: another identity bound to the pod, or IMDS
+   * answering without NMI for a request that named none. The JWT is decoded, not verified.
+   * @default true when clientId is set
    */
   readonly verifyIdentity?: boolean;
   /** Check NMI's health body before the token request (catches NMI loss at once; needs HOST_IP). @default true */
   readonly checkNmi?: boolean;
-  /** Upper bound for one token request. @default 4 seconds in probes, 90 seconds in an init container (NMI retries for up to 80 s while an identity is assigned) */
+  /**
+   * Upper bound for one token request. In an init container it must outlast NMI's own retries:
+   * in standard mode NMI keeps looking for the pod's assigned identity for up to 80 s, and up to
+   * 100 s once an AzureAssignedIdentity is CREATED, before it answers (pkg/nmi/standard.go). In
+   * managed mode (the AKS add-on) NMI does not retry: it answers 404 at once and the init loop
+   * tries again every `interval`. @default 4 seconds in probes, 110 seconds in an init container
+   */
   readonly requestTimeout?: DurationLike;
 }
 
@@ -156,7 +177,8 @@ export interface AppCheckOptions {
 export const DEFAULT_IMAGES: Readonly<Record<InitClient, string>> = {
   curl: 'curlimages/curl:8.11.1',
   wget: 'busybox:1.37.0',
-  az: 'mcr.microsoft.com/azure-cli:2.67.0',
+  // The first release with `az login --identity --client-id/--resource-id` is 2.69.0.
+  az: 'mcr.microsoft.com/azure-cli:AZ_VERSION',
 };
 export const DEFAULT_RESOURCE = 'https://management.azure.com/';
 export const DEFAULT_API_VERSION = '2018-02-01';
@@ -169,7 +191,7 @@ export const DEFAULT_TIMINGS: Readonly<Record<'readiness' | 'liveness' | 'startu
   startup: { periodSeconds: 4, failureThreshold: 45 },
 };
 export const DEFAULTS = {
-  nmiPort: 8085, nmiTimeout: 2, probeRequestTimeout: 4, initRequestTimeout: 90, interval: 2, deadline: 300,
+  nmiPort: 8085, nmiTimeout: 2, probeRequestTimeout: 4, initRequestTimeout: 110, interval: 2, deadline: 300,
   tokenCacheTtl: 20, startupGrace: 180, appNmiTimeout: 1, transientGrace: 60,
 } as const;
 
@@ -233,18 +255,20 @@ function resolveToken(o: TokenOptions, defaultTimeout: number): TokenSettings & 
   const resource = v.resource('resource', o.resource ?? DEFAULT_RESOURCE);
   const apiVersion = v.apiVersion('apiVersion', o.apiVersion ?? DEFAULT_API_VERSION);
   const clientId = o.clientId !== undefined ? v.guid('clientId', o.clientId) : undefined;
-  const objectId = o.objectId !== undefined ? v.guid('objectId', o.objectId) : undefined;
+  if (o.objectId !== undefined) {
+    throw new v.OptionError('objectId', o.objectId, 'clientId or miResId instead: with pod identity NMI never reads object_id (it selects by client_id or msi_res_id only), so another identity bound to the pod would answer the request');
+  }
   const miResId = o.miResId !== undefined ? v.miResId('miResId', o.miResId) : undefined;
-  if ([clientId, objectId, miResId].filter(Boolean).length > 1) {
-    throw new v.OptionError('clientId/objectId/miResId', { clientId, objectId, miResId }, 'at most one identity selector');
+  if (clientId && miResId) {
+    throw new v.OptionError('clientId/miResId', { clientId, miResId }, 'at most one identity selector');
   }
   const verify = o.verifyIdentity ?? true;
-  const expectClaims: TokenSettings['expectClaims'] = !verify ? [] : clientId ? [{ claim: 'appid', value: clientId }] : objectId ? [{ claim: 'oid', value: objectId }] : [];
+  const expectClaims: TokenSettings['expectClaims'] = verify && clientId ? [{ claim: 'appid', value: clientId }] : [];
   return {
-    url: buildTokenUrl({ apiVersion, resource, clientId, objectId, miResId }),
+    url: buildTokenUrl({ apiVersion, resource, clientId, miResId }),
     timeout: v.seconds('requestTimeout', o.requestTimeout ?? defaultTimeout, 1, 300),
     expectClaims,
-    azUsername: clientId ?? objectId ?? miResId,
+    azIdentity: clientId ? { flag: '--client-id', value: clientId } : miResId ? { flag: '--resource-id', value: miResId } : undefined,
     checkNmi: o.checkNmi ?? true,
   };
 }
@@ -328,6 +352,9 @@ function prepare(strategy: StrategyMeta, o: object): CheckKind {
 export function initPlan(strategy: StrategyMeta, o: AnyCheckOptions & Omit<InitOptions, 'client'> & { client?: InitClient }): Plan {
   const kind = prepare(strategy, o);
   const c = resolveCommon(o);
+  if (kind === 'workload-identity' && o.proxySidecar !== undefined && o.proxySidecar !== false) {
+    throw new v.OptionError('proxySidecar', o.proxySidecar, 'false in an init container: the proxy sidecar starts before init containers only as a native sidecar (workload identity webhook >= 1.5 on Kubernetes >= 1.32); elsewhere it starts after them and this check could never pass. Check the proxy with workload-identity-probes or workload-identity-app-check');
+  }
   const client = v.oneOf<InitClient>('client', o.client ?? 'curl', kind === 'identity' ? ['curl', 'wget', 'az'] : ['curl', 'wget']);
   const check = checkSettings(kind, c, client, o, 'init');
   const script = initScript(check, {
@@ -412,7 +439,6 @@ export function appCheckPlan(strategy: StrategyMeta, o: AnyCheckOptions & AppChe
       set(RUNTIME_ENV.resource, v.resource('resource', o.resource ?? DEFAULT_RESOURCE)),
       set(RUNTIME_ENV.apiVersion, v.apiVersion('apiVersion', o.apiVersion ?? DEFAULT_API_VERSION)),
       ...(o.clientId ? [set(RUNTIME_ENV.clientId, v.guid('clientId', o.clientId))] : []),
-      ...(o.objectId ? [set(RUNTIME_ENV.objectId, v.guid('objectId', o.objectId))] : []),
       ...(o.miResId ? [set(RUNTIME_ENV.miResId, o.miResId)] : []),
       set(RUNTIME_ENV.verifyIdentity, t.expectClaims.length > 0),
       set(RUNTIME_ENV.checkNmi, t.checkNmi),

@@ -1,7 +1,12 @@
 import { CommonOptions, probesPlan, ProbesOptions, TokenCacheOptions, WorkloadIdentityOptions } from './options';
 import type { Strategy } from './types';
 
-/** Strategy 8: exec probes check the workload identity env and token file every period (exchange optional, cached). */
+/**
+ * Strategy 8: exec probes check the workload identity env and token file every period (exchange
+ * optional, cached). The probes run in the app container: its image needs `sh`, `base64` and
+ * `tr` (the token file's exp is decoded), and `curl` (or BusyBox `wget` with `timeout`) with
+ * exchange or proxySidecar; else use onConflict 'sidecar'.
+ */
 export interface WorkloadIdentityProbesOptions extends Omit<CommonOptions, 'nmiPort' | 'nmiTimeout' | 'podIdentityBinding'>, WorkloadIdentityOptions, ProbesOptions, TokenCacheOptions {}
 
 export const workloadIdentityProbes: Strategy<WorkloadIdentityProbesOptions> = {
@@ -11,7 +16,7 @@ export const workloadIdentityProbes: Strategy<WorkloadIdentityProbesOptions> = {
   tradeOffs: [
     'sees an expired or unreadable token file and a proxy sidecar that is not ready',
     'with exchange: a missing federated credential too, but readiness then depends on AAD being reachable',
-    'the app image needs sh (and curl or wget with exchange or proxySidecar); else onConflict sidecar',
+    'the app image needs sh and base64 (and curl or wget with exchange or proxySidecar); else onConflict sidecar',
   ],
   optionGroups: ['common', 'wi', 'probes', 'cache'],
   plan(o) { return probesPlan(this, o); },

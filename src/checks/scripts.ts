@@ -3,6 +3,17 @@
  * (dash, BusyBox ash): values reach it only through `sq()` or as integers, so no setting can
  * inject a command. The NMI check compares the body with `Active` (NMI answers 200 in both
  * states); curl always gets `--fail` and `--max-time`, BusyBox wget is bounded by `timeout`.
+ *
+ * Requests to NMI, IMDS and the workload identity proxy sidecar never go through an HTTP proxy:
+ * the IMDS docs require bypassing proxies for 169.254.169.254, and AKS's HTTP proxy feature
+ * injects http_proxy / HTTPS_PROXY into pods. curl gets `--noproxy '*'`; wget and az run with
+ * the proxy variables unset (BusyBox wget reads http_proxy and ignores no_proxy). The AAD
+ * exchange keeps the pod's proxy settings: AAD is outside the cluster, as for the app's SDK.
+ *
+ * Exit codes of a check: 0 ok; 1 a fault a container restart may clear; 2 transient (IMDS 410,
+ * 429, 5xx, no answer: liveness tolerates a streak); 3 a fault only a change outside the
+ * container fixes (NMI 403/404/500, a pod the workload identity webhook did not mutate):
+ * readiness fails with the reason and the remediation, liveness holds, so there is no restart loop.
  */
 
 export type HttpClient = 'curl' | 'wget';
@@ -17,10 +28,10 @@ export interface TokenSettings {
   readonly url: string;
   /** Upper bound for one token request, seconds. */
   readonly timeout: number;
-  /** Claims the token must carry (`appid` for a client id, `oid` for an object id). */
-  readonly expectClaims: ReadonlyArray<{ readonly claim: 'appid' | 'oid'; readonly value: string }>;
-  /** For the az variant: the identity to log in as. */
-  readonly azUsername?: string;
+  /** Claims the token must carry: `appid` (v1.0 tokens; v2.0 tokens carry it as `azp`, also accepted) for a client id. */
+  readonly expectClaims: ReadonlyArray<{ readonly claim: 'appid'; readonly value: string }>;
+  /** For the az variant: the identity to log in as (`--client-id` or `--resource-id`). */
+  readonly azIdentity?: { readonly flag: '--client-id' | '--resource-id'; readonly value: string };
 }
 
 /** Azure AD Workload Identity: what the webhook injects, and optionally a real token exchange. */
@@ -66,13 +77,20 @@ export interface ProbeScriptSettings {
   readonly transientGrace: number;
 }
 
-export function buildTokenUrl(o: { apiVersion: string; resource: string; clientId?: string; objectId?: string; miResId?: string }): string {
+/**
+ * The token URL. An ARM resource id goes as `msi_res_id`: the name IMDS documents, read by every
+ * NMI release (aad-pod-identity pkg/nmi/server/server.go parseTokenRequest; `mi_res_id` only from
+ * v1.8.15). There is no object id: NMI never reads `object_id` (see TokenOptions.objectId).
+ */
+export function buildTokenUrl(o: { apiVersion: string; resource: string; clientId?: string; miResId?: string }): string {
   const q = [`api-version=${o.apiVersion}`, `resource=${encodeURIComponent(o.resource)}`];
   if (o.clientId) q.push(`client_id=${o.clientId}`);
-  if (o.objectId) q.push(`object_id=${o.objectId}`);
-  if (o.miResId) q.push(`mi_res_id=${encodeURIComponent(o.miResId)}`);
+  if (o.miResId) q.push(`msi_res_id=${encodeURIComponent(o.miResId)}`);
   return `${IMDS_TOKEN_BASE}?${q.join('&')}`;
 }
+
+/** Unset in a subshell before wget or az: node-local endpoints must not go through a proxy. */
+const PROXY_VARS = 'http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY';
 
 /** Single-quote for POSIX sh: the one place where values are quoted. */
 export function sq(value: string | number): string {
@@ -86,12 +104,13 @@ function requireTools(tools: string[], hint: string): string {
 }
 
 function httpGet(client: HttpClient): string {
-  // $1 url, $2 bound in seconds. Both clients exit non-zero on HTTP >= 400 and on timeout.
+  // $1 url, $2 bound in seconds. Both clients exit non-zero on HTTP >= 400 and on timeout, and
+  // bypass any proxy. curl keeps the body of an error answer (NMI says what failed).
   return client === 'curl'
-    ? `ih_get() { curl -sS --fail --max-time "$2" -H 'Metadata: true' "$1"; }`
+    ? `ih_get() { curl -sS --noproxy '*' --fail-with-body --max-time "$2" -H 'Metadata: true' "$1"; }`
     // wget says nothing when timeout stops it (dash prints nothing, BusyBox sh "Terminated"):
     // name the cause. GNU timeout exits 124, BusyBox timeout 143 (TERM).
-    : `ih_get() { timeout "$2" wget -q -O - --header 'Metadata: true' "$1" || { ih_rc=$?; case $ih_rc in 124|143) echo "no answer within $2 s (wget stopped by timeout)" ;; esac; return "$ih_rc"; }; }`;
+    : `ih_get() { ( unset ${PROXY_VARS}; timeout "$2" wget -q -O - --header 'Metadata: true' "$1" ) || { ih_rc=$?; case $ih_rc in 124|143) echo "no answer within $2 s (wget stopped by timeout)" ;; esac; return "$ih_rc"; }; }`;
 }
 
 function nmiFunction(s: CheckSettings): string {
@@ -109,12 +128,13 @@ function nmiFunction(s: CheckSettings): string {
 function claimChecks(t: TokenSettings): string[] {
   if (t.expectClaims.length === 0) return [];
   return [
-    // Decode the JWT payload without verifying it: the point is which identity answered,
-    // e.g. IMDS with the node's identity when NMI no longer intercepts.
+    // Decode the JWT payload without verifying it: the point is which identity answered. v1.0
+    // tokens name the client in `appid`, v2.0 tokens in `azp` (Microsoft identity platform,
+    // access token claims reference): either must match.
     `  ih_tok=\${ih_out#*'"access_token":"'}; ih_tok=\${ih_tok%%'"'*}`,
     '  ih_claims_of "$ih_tok"',
-    ...t.expectClaims.map(({ claim, value }) =>
-      `  case $ih_claims in *${sq(`"${claim}":"${value}"`)}*) ;; *) echo ${sq(`identity-health: token was issued to another identity (expected ${claim} ${value}; is NMI intercepting?)`)}; return 1 ;; esac`),
+    ...t.expectClaims.map(({ value }) =>
+      `  case $ih_claims in *${sq(`"appid":"${value}"`)}*|*${sq(`"azp":"${value}"`)}*) ;; *) echo ${sq(`identity-health: token was issued to another identity (expected client id ${value} in appid or azp): another identity bound to this pod answered, or IMDS answered without NMI for a request that named no identity`)}; return 1 ;; esac`),
   ];
 }
 
@@ -128,13 +148,30 @@ const JWT_CLAIMS = [
   '}',
 ].join('\n');
 
+/**
+ * What a missing variable means. The webhook (azure-workload-identity pkg/webhook/webhook.go)
+ * mutates only pods labelled azure.workload.identity/use: "true" (its objectSelector), with
+ * failurePolicy Fail since v1.0: a pod created while it is down is rejected, never started
+ * without env. It adds each variable only when its value is non-empty (addEnvironmentVariables):
+ * AZURE_CLIENT_ID comes from the ServiceAccount annotation azure.workload.identity/client-id.
+ * The env is fixed when the pod is created: only recreating the pod fixes any of these (exit 3).
+ */
+const WI_NOT_MUTATED = 'identity-health: no AZURE_* env: the workload identity webhook did not mutate this pod. The pod label azure.workload.identity/use: "true" is missing (a pod created while the webhook is down is rejected, not started: failurePolicy Fail since v1.0), or this container is listed in the annotation azure.workload.identity/skip-containers. Fix the label and recreate the pod (a restart does not help)';
+const WI_MISSING: Readonly<Record<typeof WORKLOAD_IDENTITY_ENV[number], string>> = {
+  AZURE_CLIENT_ID: 'AZURE_CLIENT_ID is not set while the other AZURE_* variables are: the ServiceAccount annotation azure.workload.identity/client-id is missing, empty or misspelt. Fix it and recreate the pod (a restart does not help)',
+  AZURE_TENANT_ID: 'AZURE_TENANT_ID is not set while the other AZURE_* variables are: the webhook has no tenant (its AZURE_TENANT_ID setting, or the ServiceAccount annotation azure.workload.identity/tenant-id). Fix it and recreate the pod',
+  AZURE_FEDERATED_TOKEN_FILE: 'AZURE_FEDERATED_TOKEN_FILE is not set while the other AZURE_* variables are: set by hand or overridden in the pod spec? Remove the override and recreate the pod',
+  AZURE_AUTHORITY_HOST: 'AZURE_AUTHORITY_HOST is not set while the other AZURE_* variables are: set by hand or overridden in the pod spec? Remove the override and recreate the pod',
+};
+
 function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClient): string {
   const out = [JWT_CLAIMS, 'ih_wi() {'];
+  out.push(`  [ -n "\${AZURE_CLIENT_ID:-}\${AZURE_TENANT_ID:-}\${AZURE_FEDERATED_TOKEN_FILE:-}\${AZURE_AUTHORITY_HOST:-}" ] || { echo ${sq(WI_NOT_MUTATED)}; return 3; }`);
   for (const name of WORKLOAD_IDENTITY_ENV) {
-    out.push(`  [ -n "\${${name}:-}" ] || { echo ${sq(`identity-health: ${name} is not set: the workload identity webhook did not mutate this pod (label azure.workload.identity/use: "true" missing, or the webhook was not running when the pod was created)`)}; return 1; }`);
+    out.push(`  [ -n "\${${name}:-}" ] || { echo ${sq(`identity-health: ${WI_MISSING[name]}`)}; return 3; }`);
   }
   if (w.expectClientId) {
-    out.push(`  [ "$AZURE_CLIENT_ID" = ${sq(w.expectClientId)} ] || { echo "identity-health: AZURE_CLIENT_ID is $AZURE_CLIENT_ID, expected ${w.expectClientId} (service account annotation azure.workload.identity/client-id)"; return 1; }`);
+    out.push(`  [ "$AZURE_CLIENT_ID" = ${sq(w.expectClientId)} ] || { echo "identity-health: AZURE_CLIENT_ID is $AZURE_CLIENT_ID, expected ${w.expectClientId}: the ServiceAccount annotation azure.workload.identity/client-id names another identity. Fix it and recreate the pod (a restart does not help)"; return 3; }`);
   }
   out.push(
     `  [ -r "$AZURE_FEDERATED_TOKEN_FILE" ] || { echo "identity-health: federated token file $AZURE_FEDERATED_TOKEN_FILE is missing or unreadable (projected service account token volume)"; return 1; }`,
@@ -146,7 +183,9 @@ function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClie
     '}',
   );
   if (w.proxyPort) {
-    out.push(`ih_proxy() { ih_out=$(ih_get 'http://127.0.0.1:${w.proxyPort}/readyz' 2 2>&1) || { echo "identity-health: workload identity proxy sidecar not ready on port ${w.proxyPort}: $ih_out"; return 1; }; }`);
+    // The proxy's /readyz answers "ok" once its listener is up (azure-workload-identity
+    // pkg/proxy/proxy.go readyzHandler): it proves the sidecar runs, not that a token can be had.
+    out.push(`ih_proxy() { ih_out=$(ih_get 'http://127.0.0.1:${w.proxyPort}/readyz' 2 2>&1) || { echo "identity-health: workload identity proxy sidecar not listening on port ${w.proxyPort}: $ih_out"; return 1; }; }`);
   }
   if (w.exchange) {
     const form = `client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&grant_type=client_credentials&scope=${encodeURIComponent(w.exchange.scope)}`;
@@ -156,6 +195,10 @@ function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClie
       : `{ timeout ${w.exchange.timeout} wget -q -O - --post-data "$ih_form" "$ih_url" || { ih_rc=$?; case $ih_rc in 124|143) echo "no answer within ${w.exchange.timeout} s (wget stopped by timeout)" ;; esac; exit "$ih_rc"; }; }`;
     out.push(
       'ih_token() {',
+      // A custom token endpoint (webhook v1.6: AZURE_KUBERNETES_TOKEN_PROXY and its CA/SNI env):
+      // the SDK exchanges through that proxy, not at AZURE_AUTHORITY_HOST, so an exchange here
+      // would test another path than the app's. Skip it (env and token file are still checked).
+      '  [ -z "${AZURE_KUBERNETES_TOKEN_PROXY:-}" ] || return 0',
       `  ih_url="\${AZURE_AUTHORITY_HOST%/}/\${AZURE_TENANT_ID}/oauth2/v2.0/token"`,
       // JWTs and GUIDs are URL-safe; the constant part was encoded when the script was built.
       `  ih_form="client_id=\${AZURE_CLIENT_ID}&client_assertion=\${ih_jwt}&"${sq(form)}`,
@@ -180,21 +223,45 @@ const TRANSIENT = [
   '}',
 ].join('\n');
 
+/**
+ * What NMI's error statuses mean (aad-pod-identity pkg/nmi/server/server.go msiHandler and
+ * pkg/nmi/standard.go), what fixes each, and whether a container restart can: none can, so each
+ * exits 3 (NotReady with the reason, no restart loop). Read from curl's "error: 404" or wget's
+ * "HTTP/1.1 404 ..." in the client's message.
+ */
+const NMI_STATUS = [
+  ['404', 'no identity bound to this pod matches the request (NMI 404): no AzureIdentityBinding selects this pod (label aadpodidbinding), or clientId/miResId names an identity that is not bound to it. Fix the binding or the selector; the pod then recovers by itself'],
+  ['403', 'an identity matched but NMI could not get its token (NMI 403): the identity was removed from the node\'s VM scale set, or deleted and recreated with the same name. Delete the pod so MIC assigns the identity again (a container restart does not)'],
+  ['500', 'NMI could not match this pod (NMI 500): NMI cannot reach or list the API server, or has not seen this pod yet. Check the NMI pod on this node (logs, API server connectivity)'],
+] as const;
+
 function tokenFunction(t: TokenSettings): string {
+  const cases = NMI_STATUS.map(([code, why]) => `    *'error: ${code}'*|*' ${code} '*|*'ERROR ${code}'*) echo ${sq(`identity-health: ${why}`)}": $ih_out"; return 3 ;;`);
   return [
     'ih_token() {',
-    `  ih_out=$(ih_get ${sq(t.url)} ${t.timeout} 2>&1) || { echo "identity-health: token request failed: $ih_out"; ih_transient "$ih_out"; return; }`,
+    `  ih_out=$(ih_get ${sq(t.url)} ${t.timeout} 2>&1) || {`,
+    '    case $ih_out in',
+    ...cases,
+    // Only IMDS answers 400 to this request (NMI would only for a missing resource or header).
+    `    *'error: 400'*|*' 400 '*|*'ERROR 400'*) echo "identity-health: IMDS refused the request (400), so NMI is not intercepting token requests on this node (not running, or its rules removed); IMDS needs the identity named when the node has several, and knows only identities on the node: $ih_out"; return 1 ;;`,
+    '    esac',
+    `    echo "identity-health: token request failed: $ih_out"; ih_transient "$ih_out"; return; }`,
     `  case $ih_out in *'"access_token":"'?*) ;; *) echo 'identity-health: token response carries no access_token'; return 1 ;; esac`,
     ...claimChecks(t),
     '}',
   ].join('\n');
 }
 
+/**
+ * `az login --identity` with `--client-id` or `--resource-id` (Azure CLI 2.69 added them; the old
+ * `--username` for a managed identity was deprecated then and is gone from current releases).
+ * Proxy variables unset: az talks to IMDS (through NMI).
+ */
 function azFunction(t: TokenSettings): string {
-  const user = t.azUsername ? ` --username ${sq(t.azUsername)}` : '';
+  const id = t.azIdentity ? ` ${t.azIdentity.flag} ${sq(t.azIdentity.value)}` : '';
   return [
     'ih_token() {',
-    `  ih_out=$(timeout ${t.timeout} az login --identity${user} --allow-no-subscriptions --output none 2>&1) || { echo "identity-health: az login --identity failed: $ih_out"; return 1; }`,
+    `  ih_out=$( (unset ${PROXY_VARS}; timeout ${t.timeout} az login --identity${id} --allow-no-subscriptions --output none) 2>&1) || { echo "identity-health: az login --identity failed: $ih_out"; return 1; }`,
     '}',
   ].join('\n');
 }
@@ -298,13 +365,15 @@ export function probeScript(s: CheckSettings, p: ProbeScriptSettings): string {
     'fi',
     `printf '%s\\n' "$ih_msg"`,
     'if [ "$ih_mode" = liveness ]; then',
+    `  if [ "$ih_rc" = 3 ]; then echo 'identity-health: a container restart cannot fix this: liveness holds, readiness fails until it is fixed'; exit 0; fi`,
     '  if [ ! -f "$ih_state/ever-ok" ]; then',
     `    ih_first=$ih_now; read -r ih_first < "$ih_state/first-seen" || ih_first=$ih_now`,
     `    if [ $((ih_now - ih_first)) -lt ${p.startupGrace} ]; then echo 'identity-health: no success yet, liveness holds during the startup grace'; exit 0; fi`,
     '  fi',
     ...transient,
     'fi',
-    'exit 1',
+    // The class of fault (1 fault, 2 transient, 3 only a change outside the container fixes it).
+    'exit "$ih_rc"',
   ].join('\n') + '\n';
 }
 

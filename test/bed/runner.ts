@@ -40,7 +40,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Container, EnvVar, PodSpec, Probe } from '../../src/pod-template/types';
-import { AAD_AUTHORITY_HOST, Bed, HOST_IP, MockState, RequestKind } from './bed';
+import { AAD_AUTHORITY_HOST, Bed, HOST_IP, MockState, NODE_MI, POD_MI, RequestKind } from './bed';
 import { binDir, Image } from './images';
 
 export type ProbeName = 'startup' | 'readiness' | 'liveness';
@@ -75,8 +75,14 @@ export interface Step {
 
 /** What the workload identity webhook did to the pod. */
 export interface WorkloadIdentityPod {
-  /** false: the webhook was not running when the pod was created (no env, no token file). */
+  /**
+   * false: the webhook did not mutate the pod (no env, no token file). Since webhook v1.0
+   * (failurePolicy Fail) that means the pod label azure.workload.identity/use was missing: a pod
+   * created while the webhook is down is rejected, not started.
+   */
   readonly webhook: boolean;
+  /** false: the ServiceAccount has no azure.workload.identity/client-id annotation, so the webhook adds no AZURE_CLIENT_ID. @default true */
+  readonly clientIdAnnotation?: boolean;
 }
 
 export const WI_TENANT_ID = '33333333-3333-3333-3333-333333333333';
@@ -105,6 +111,8 @@ export interface RunOptions {
   readonly withoutHostIp?: boolean;
   /** An Azure AD Workload Identity pod (see the header). */
   readonly workloadIdentity?: WorkloadIdentityPod;
+  /** Env every container gets, as AKS's HTTP proxy feature injects http_proxy / HTTPS_PROXY / NO_PROXY into pods. */
+  readonly podEnv?: Record<string, string>;
 }
 
 export interface RunResult {
@@ -254,9 +262,10 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
 
   // ---- workload identity: the webhook's env and the projected token file ----
   const tokenPath = path.join(dir, 'azure-tokens', 'azure-identity-token');
-  const wiEnv: Record<string, string> = o.workloadIdentity?.webhook ? {
-    AZURE_CLIENT_ID: WI_CLIENT_ID, AZURE_TENANT_ID: WI_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE: tokenPath, AZURE_AUTHORITY_HOST: AAD_AUTHORITY_HOST,
-  } : {};
+  const wiEnv: Record<string, string> = { ...o.podEnv, ...(o.workloadIdentity?.webhook ? {
+    ...(o.workloadIdentity.clientIdAnnotation === false ? {} : { AZURE_CLIENT_ID: WI_CLIENT_ID }),
+    AZURE_TENANT_ID: WI_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE: tokenPath, AZURE_AUTHORITY_HOST: AAD_AUTHORITY_HOST,
+  } : {}) };
   const b64 = (x: object) => Buffer.from(JSON.stringify(x)).toString('base64url');
   let tokenGen = 0;
   const writeTokenFile = (f: TokenFile) => {
@@ -387,7 +396,7 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   };
 
   // ---- scenario steps change the mock on the virtual clock ----
-  await o.bed.mock.set({ nmi: 'active', nmiDelayMs: 0, token: 'ok', tokenDelayMs: 0, identity: POD_IDENTITY, aad: 'ok' });
+  await o.bed.mock.set(RESET_STATE);
   await o.bed.mock.reset();
   writeTokenFile({ expiresAt: PROJECTED_TTL_S });
   for (const s of o.steps) {
@@ -415,6 +424,9 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   return { timeline, duration: o.duration };
 }
 
-/** The identity bound to the pod (the mock's default) and the node's own identity. */
-export const POD_IDENTITY = { appid: '11111111-1111-1111-1111-111111111111', oid: '22222222-2222-2222-2222-222222222222' };
-export const NODE_IDENTITY = { appid: '99999999-9999-9999-9999-999999999999', oid: '88888888-8888-8888-8888-888888888888' };
+/** The stand-in's defaults, restored before every run: NMI Active and intercepting (standard mode), the pod bound to POD_MI, the VMSS holding NODE_MI and POD_MI. */
+export const RESET_STATE: MockState = {
+  nmi: 'active', nmiDelayMs: 0, nmiVersion: '1.8.17', nmiMode: 'standard', nmiRetryMs: 80_000, intercept: 'auto',
+  podIdentities: [POD_MI], nodeIdentities: [NODE_MI, POD_MI], podInCache: true,
+  token: 'ok', tokenDelayMs: 0, tokenVersion: '1.0', identity: null, aad: 'ok',
+};

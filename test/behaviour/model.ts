@@ -10,9 +10,9 @@ import { applyStrategy } from '../../src/transform';
 import type { PodSpec } from '../../src/pod-template/types';
 import { getStrategy } from '../../strategies';
 import { AnyStrategyId, STRATEGY_IDS, StrategyId, WORKLOAD_IDENTITY_STRATEGY_IDS, WorkloadIdentityStrategyId } from '../../strategies/types';
-import type { Bed, MockState, RequestKind } from '../bed/bed';
+import { Bed, MockState, NODE_MI, POD_MI, RequestKind } from '../bed/bed';
 import { Client, defaultImage, Image } from '../bed/images';
-import { AppCommand, NODE_IDENTITY, POD_IDENTITY, RunResult, runPod, Step, TimelineEvent } from '../bed/runner';
+import { AppCommand, RunResult, runPod, Step, TimelineEvent } from '../bed/runner';
 
 export { STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS };
 export type { AnyStrategyId, StrategyId, WorkloadIdentityStrategyId };
@@ -48,9 +48,6 @@ export function appFor(strategy: AnyStrategyId): AppCommand | undefined {
   return { argv: [process.execPath, SERVER], env: { PORT: String(APP_PORT), HOST: '127.0.0.1' } };
 }
 
-const node: MockState = { identity: NODE_IDENTITY };
-const pod: MockState = { identity: POD_IDENTITY };
-
 export interface Scenario {
   readonly id: string;
   readonly title: string;
@@ -58,8 +55,12 @@ export interface Scenario {
   readonly steps: readonly Step[];
   /** When the fault starts and ends (virtual s), for the measurements. */
   readonly fault: { start: number; end: number };
-  /** Workload identity pods: false when the pod was created while the webhook was down. @default true */
+  /** Workload identity pods: false when the webhook did not mutate the pod (label missing). @default true */
   readonly webhook?: boolean;
+  /** Workload identity pods: false when the ServiceAccount lacks the client-id annotation (no AZURE_CLIENT_ID). @default true */
+  readonly clientIdAnnotation?: boolean;
+  /** Env every container of the pod gets (the HTTP proxy scenario). */
+  readonly podEnv?: Record<string, string>;
 }
 
 /** The bursts of the burst scenario. */
@@ -69,17 +70,19 @@ const scenario = (id: string, title: string, duration: number, fault: Scenario['
 
 /**
  * When NMI is not ready or gone, its iptables rule is not in place, so token requests reach
- * IMDS itself, which answers with the node's identity: the mock does the same.
+ * IMDS itself, which answers with the identity the request names (if it is on the node's VMSS),
+ * and 400 to a request that names none while the node has several (the kubelet identity and
+ * the pod's): the stand-in does the same (test/bed/mock-identity.mjs).
  */
 export const SCENARIOS = {
   happy: scenario('happy', 'happy path', 120, { start: 0, end: 0 }, []),
-  nmiLate: scenario('nmi-late', 'NMI Not Active at pod start, Active after 20 s', 80, { start: 0, end: 20 }, [
-    { at: 0, label: 'NMI Not Active (IMDS answers with the node identity)', state: { nmi: 'not-active', ...node } },
-    { at: 20, label: 'NMI Active', state: { nmi: 'active', ...pod } },
+  nmiLate: scenario('nmi-late', 'NMI Not Active at pod start (token requests reach IMDS), Active after 20 s', 80, { start: 0, end: 20 }, [
+    { at: 0, label: 'NMI Not Active', state: { nmi: 'not-active' } },
+    { at: 20, label: 'NMI Active', state: { nmi: 'active' } },
   ]),
-  nmiDies: scenario('nmi-dies', 'NMI dies 30 s after start (IMDS answers with the node identity), back at 100 s', 150, { start: 30, end: 100 }, [
-    { at: 30, label: 'NMI gone', state: { nmi: 'down', ...node } },
-    { at: 100, label: 'NMI back', state: { nmi: 'active', ...pod } },
+  nmiDies: scenario('nmi-dies', 'NMI dies 30 s after start (token requests reach IMDS), back at 100 s', 150, { start: 30, end: 100 }, [
+    { at: 30, label: 'NMI gone', state: { nmi: 'down' } },
+    { at: 100, label: 'NMI back', state: { nmi: 'active' } },
   ]),
   token403Start: scenario('token-403-start', 'token 403 (binding missing) from the start, NMI Active; fixed at 40 s', 90, { start: 0, end: 40 }, [
     { at: 0, label: 'token 403', state: { token: 403 } },
@@ -111,24 +114,57 @@ export const SCENARIOS = {
     { at: 30, label: 'NMI slow (10 s)', state: { nmi: 'slow', nmiDelayMs: 10_000 } },
     { at: 60, label: 'NMI Active', state: { nmi: 'active', nmiDelayMs: 0 } },
   ]),
-  nodeIdentityStart: scenario('node-identity-start', 'NMI gone when the pod starts, IMDS answers with the node identity; back at 40 s', 90, { start: 0, end: 40 }, [
-    { at: 0, label: 'NMI gone', state: { nmi: 'down', ...node } },
-    { at: 40, label: 'NMI back', state: { nmi: 'active', ...pod } },
+  nodeIdentityStart: scenario('node-identity-start', 'NMI gone when the pod starts (token requests reach IMDS); back at 40 s', 90, { start: 0, end: 40 }, [
+    { at: 0, label: 'NMI gone', state: { nmi: 'down' } },
+    { at: 40, label: 'NMI back', state: { nmi: 'active' } },
   ]),
+} as const;
+
+/** A proxy address in the bed where nothing answers: a request that uses it fails at once. */
+export const DEAD_PROXY = 'http://127.0.10.9:3128';
+
+/**
+ * Faults beyond the three columns, each with what a strategy should do about it (FAULT_EXPECTED):
+ * from the upstream sources the stand-in follows (test/bed/mock-identity.mjs).
+ */
+export const FAULT_SCENARIOS = {
+  identityRemoved: scenario('identity-removed', 'identity removed from the node\'s VMSS at 30 s (NMI 403), assigned again at 80 s', 110, { start: 30, end: 80 }, [
+    { at: 30, label: 'identity removed (NMI 403)', state: { nodeIdentities: [NODE_MI] } },
+    { at: 80, label: 'identity back (ok)', state: { nodeIdentities: [NODE_MI, POD_MI] } },
+  ]),
+  unboundManaged: scenario('unbound-managed', 'binding removed at 30 s, managed mode (NMI 404 at once); bound again at 80 s', 110, { start: 30, end: 80 }, [
+    { at: 30, label: 'unbound (NMI 404)', state: { podIdentities: [], nmiMode: 'managed' } },
+    { at: 80, label: 'bound again (ok)', state: { podIdentities: [POD_MI] } },
+  ]),
+  unboundStandard: scenario('unbound-standard', 'binding removed at 30 s, standard mode (NMI holds the request up to 80 s, then 404); bound again at 80 s', 110, { start: 30, end: 80 }, [
+    { at: 30, label: 'unbound (NMI retrying)', state: { podIdentities: [], nmiMode: 'standard' } },
+    { at: 80, label: 'bound again (ok)', state: { podIdentities: [POD_MI] } },
+  ]),
+  nmiApiServer: scenario('nmi-api-server', 'NMI cannot reach the API server from 30 s (NMI 500), back at 80 s', 110, { start: 30, end: 80 }, [
+    { at: 30, label: 'NMI cannot match the pod (NMI 500)', state: { podInCache: false } },
+    { at: 80, label: 'NMI ok', state: { podInCache: true } },
+  ]),
+  nmiShutdown: scenario('nmi-shutdown', 'NMI gets SIGTERM at 30 s: rules removed, still Active for 10 s, then gone; back at 80 s', 110, { start: 30, end: 80 }, [
+    { at: 30, label: 'NMI terminating (rules removed, Active)', state: { nmi: 'terminating' } },
+    { at: 40, label: 'NMI gone', state: { nmi: 'down' } },
+    { at: 80, label: 'NMI back', state: { nmi: 'active' } },
+  ]),
+  proxyEnv: { ...scenario('proxy-env', 'HTTP proxy env in every container (AKS HTTP proxy), the proxy not answering for node-local addresses', 120, { start: 0, end: 120 }, []),
+    podEnv: { http_proxy: DEAD_PROXY, HTTP_PROXY: DEAD_PROXY, https_proxy: DEAD_PROXY, HTTPS_PROXY: DEAD_PROXY, no_proxy: 'localhost,127.0.0.1,.svc,.cluster.local', NO_PROXY: 'localhost,127.0.0.1,.svc,.cluster.local' } },
 } as const;
 
 /** Gating at start and detection at runtime in one run (for the shell x client matrix). */
 export const LATE_THEN_DIES = scenario('late-then-dies', 'NMI Not Active until 20 s, gone from 50 s to 110 s', 150, { start: 50, end: 110 }, [
-  { at: 0, label: 'NMI Not Active', state: { nmi: 'not-active', ...node } },
-  { at: 20, label: 'NMI Active', state: { nmi: 'active', ...pod } },
-  { at: 50, label: 'NMI gone', state: { nmi: 'down', ...node } },
-  { at: 110, label: 'NMI back', state: { nmi: 'active', ...pod } },
+  { at: 0, label: 'NMI Not Active', state: { nmi: 'not-active' } },
+  { at: 20, label: 'NMI Active', state: { nmi: 'active' } },
+  { at: 50, label: 'NMI gone', state: { nmi: 'down' } },
+  { at: 110, label: 'NMI back', state: { nmi: 'active' } },
 ]);
 
 /** NMI loss at a chosen moment, for latency over probe phases. */
 export function nmiLossAt(at: number): Scenario {
   return scenario(`nmi-loss-${at}`, `NMI gone at ${at} s`, at + 60, { start: at, end: at + 60 }, [
-    { at, label: 'NMI gone', state: { nmi: 'down', ...node } },
+    { at, label: 'NMI gone', state: { nmi: 'down' } },
   ]);
 }
 
@@ -140,7 +176,7 @@ export async function run(bed: Bed, strategy: AnyStrategyId, sc: Scenario, o: { 
   const wi = getStrategy(strategy).checks === 'workload-identity';
   const result = await runPod({
     bed, spec: podSpecFor(strategy, options), image, steps: sc.steps, duration: sc.duration, app: appFor(strategy), withoutHostIp: o.withoutHostIp,
-    workloadIdentity: wi ? { webhook: sc.webhook !== false } : undefined,
+    workloadIdentity: wi ? { webhook: sc.webhook !== false, clientIdAnnotation: sc.clientIdAnnotation } : undefined, podEnv: sc.podEnv,
   });
   return { strategy, scenario: sc, image, options, result };
 }
@@ -268,13 +304,18 @@ export function probeSettings(strategy: AnyStrategyId, options: object = {}): st
   return parts.length ? parts.join('; ') + extra : 'init container only (no probes)';
 }
 
-// ---- NMI gone, IMDS answers with the node's identity: which options catch it ----
+// ---- NMI gone, token requests reach IMDS: which options catch it ----
+//
+// IMDS answers with the identity the request names when it is on the node's VMSS (MIC put the
+// pod's identity there), and 400 to a request naming none while the node has several. So a
+// request naming the pod's identity gets a valid token for it: only the NMI health check sees
+// that NMI is gone. A request naming none fails (400), with or without the claim check.
 
 export const NODE_IDENTITY_VARIANTS: ReadonlyArray<{ readonly name: string; readonly options: object }> = [
   { name: 'defaults (checkNmi)', options: {} },
   { name: 'checkNmi: false', options: { checkNmi: false } },
-  { name: 'checkNmi: false, clientId (verifyIdentity)', options: { checkNmi: false, clientId: POD_IDENTITY.appid } },
-  { name: 'checkNmi: false, clientId, verifyIdentity: false', options: { checkNmi: false, clientId: POD_IDENTITY.appid, verifyIdentity: false } },
+  { name: 'checkNmi: false, clientId (verifyIdentity)', options: { checkNmi: false, clientId: POD_MI.clientId } },
+  { name: 'checkNmi: false, clientId, verifyIdentity: false', options: { checkNmi: false, clientId: POD_MI.clientId, verifyIdentity: false } },
 ];
 
 /** NMI-only strategies have nothing to choose: their defaults are the one variant. */
@@ -324,7 +365,10 @@ export const AAD_BURSTS: ReadonlyArray<{ at: number }> = [0, 1, 2, 3, 4, 5].map(
 
 export const WI_SCENARIOS = {
   happy: scenario('wi-happy', 'happy path (webhook env, valid token file, AAD ok)', 120, { start: 0, end: 0 }, []),
-  webhookMissing: { ...scenario('wi-webhook-missing', 'pod created while the webhook was down: no AZURE_* env, no token file', 40, { start: 0, end: 40 }, []), webhook: false },
+  // Since webhook v1.0 (failurePolicy Fail) a pod created while the webhook is down is rejected:
+  // a pod without the env is one the webhook skipped (label azure.workload.identity/use missing).
+  webhookMissing: { ...scenario('wi-webhook-missing', 'the webhook did not mutate the pod (label azure.workload.identity/use missing): no AZURE_* env, no token file', 40, { start: 0, end: 40 }, []), webhook: false },
+  annotationMissing: { ...scenario('wi-annotation-missing', 'ServiceAccount without the azure.workload.identity/client-id annotation: no AZURE_CLIENT_ID', 60, { start: 0, end: 60 }, []), clientIdAnnotation: false },
   tokenLate: scenario('wi-token-late', 'token file missing at start, appears at 20 s', 40, { start: 0, end: 20 }, [
     { at: 0, label: 'token file missing', state: {}, tokenFile: 'missing' },
     { at: 20, label: 'token file ok', state: {}, ...fileOk(20 + 3600) },
@@ -426,5 +470,93 @@ export function wiTableMarkdown(rows: readonly WiRow[]): string {
     '| # | strategy | options | start gated | runtime: traffic stopped and container restarted | other identity faults caught |',
     '|---|---|---|---|---|---|',
     ...rows.map((r) => `| ${getStrategy(r.strategy).number} | ${r.strategy} | ${r.variant} | ${r.row.startGated} | ${r.row.runtime} | ${r.row.otherFaults} |`),
+  ].join('\n');
+}
+
+// ---- faults beyond the three columns: what each strategy does about them ----
+
+/** What a strategy did about a fault: the class (compared with FAULT_EXPECTED) and the observed detail. */
+export interface FaultReaction { cell: string; detail: string }
+
+/** 'NotReady' / 'NotReady, restart' / 'nothing' within the fault window; 'never Ready' when the pod never served. */
+export function reactionOf(r: Run): FaultReaction {
+  const f = r.scenario.fault;
+  const n = restarts(r);
+  if (firstReady(r) === undefined) {
+    const cell = n ? 'never Ready, restarts' : 'never Ready, no restart';
+    return { cell, detail: `${cell}${n ? ` (${n})` : ''}` };
+  }
+  if (f.start === 0) {
+    const cell = n === 0 && readyAt(r, r.result.duration) && notReadyAfter(r, firstReady(r)!) === undefined ? 'nothing (stays Ready)' : `NotReady${n ? ', restart' : ''}`;
+    return { cell, detail: `${cell}; Ready at ${Math.round(firstReady(r)!)} s` };
+  }
+  const nr = notReadyAfter(r, f.start);
+  const rs = restartAfter(r, f.start);
+  const inside = (t: number | undefined) => t !== undefined && t < f.end;
+  const cell = inside(nr) ? (inside(rs) ? 'NotReady, restart' : 'NotReady') : inside(rs) ? 'restart' : 'nothing';
+  const parts = [inside(nr) ? `NotReady +${Math.round(nr! - f.start)} s` : '', inside(rs) ? `restart +${Math.round(rs! - f.start)} s` : ''].filter(Boolean);
+  return { cell, detail: parts.length ? parts.join(', ') : 'nothing' };
+}
+
+/**
+ * The decision per fault (defaults of each strategy): a restart only where one can help. NMI 403
+ * and 404 and 500 are fixed outside the container (the binding, MIC reassigning the identity
+ * after the pod is deleted, NMI's API server access): NotReady with the reason, no restart. In
+ * standard mode an unbound pod's token request is held by NMI (80 s) past the probe's 4 s bound:
+ * it looks like a slow IMDS (transient), so liveness holds for transientGrace (60 s) only. NMI's
+ * shutdown is NMI loss (NotReady, restart). Proxy env changes nothing: node-local calls bypass it.
+ * Init strategies run once: faults after the start are not theirs to see.
+ */
+const PI_FAULTS_PROBES = { 'identity-removed': 'NotReady', 'unbound-managed': 'NotReady', 'unbound-standard': 'NotReady', 'nmi-api-server': 'NotReady', 'nmi-shutdown': 'NotReady, restart', 'proxy-env': 'nothing (stays Ready)' };
+const NMI_ONLY_PROBES = { 'identity-removed': 'nothing', 'unbound-managed': 'nothing', 'unbound-standard': 'nothing', 'nmi-api-server': 'nothing', 'nmi-shutdown': 'NotReady, restart', 'proxy-env': 'nothing (stays Ready)' };
+const INIT_ONLY = { 'identity-removed': 'nothing', 'unbound-managed': 'nothing', 'unbound-standard': 'nothing', 'nmi-api-server': 'nothing', 'nmi-shutdown': 'nothing', 'proxy-env': 'nothing (stays Ready)' };
+const WI_NOT_MUTATED = { 'wi-webhook-missing': 'never Ready, no restart', 'wi-annotation-missing': 'never Ready, no restart' };
+export const FAULT_EXPECTED: Record<AnyStrategyId, Record<string, string>> = {
+  'nmi-init': INIT_ONLY,
+  'nmi-probes': NMI_ONLY_PROBES,
+  'nmi-app-check': NMI_ONLY_PROBES,
+  'identity-init': INIT_ONLY,
+  'identity-probes': PI_FAULTS_PROBES,
+  // The runtime module (src/runtime) still restarts on NMI 403 and on 404 in managed mode: its
+  // side of the decision (issue 9, point 6) is the runtime's to make; until then this is what it does.
+  'identity-app-check': { ...PI_FAULTS_PROBES, 'identity-removed': 'NotReady, restart', 'unbound-managed': 'NotReady, restart' },
+  'workload-identity-init': WI_NOT_MUTATED,
+  'workload-identity-probes': WI_NOT_MUTATED,
+  'workload-identity-app-check': WI_NOT_MUTATED,
+};
+
+/**
+ * The fault scenarios of a strategy (pod identity or workload identity). `essential`: leave out
+ * the runs whose outcome cannot differ (a token fault where no token is requested, a runtime
+ * fault for an init container): `npm run table` runs them all, the test only the essential ones.
+ */
+export function faultScenarios(id: AnyStrategyId, o: { essential?: boolean } = {}): Scenario[] {
+  const s = getStrategy(id);
+  if (s.checks === 'workload-identity') return [WI_SCENARIOS.webhookMissing, WI_SCENARIOS.annotationMissing];
+  const all = Object.values(FAULT_SCENARIOS) as Scenario[];
+  if (!o.essential) return all;
+  if (s.placement === 'init') return [FAULT_SCENARIOS.proxyEnv];
+  return s.checks === 'nmi' ? [FAULT_SCENARIOS.nmiShutdown, FAULT_SCENARIOS.proxyEnv] : all;
+}
+
+export interface FaultRow { strategy: AnyStrategyId; scenario: string; reaction: FaultReaction; expected: string }
+
+export async function observeFaults(bed: Bed, id: AnyStrategyId): Promise<FaultRow[]> {
+  const out: FaultRow[] = [];
+  for (const sc of faultScenarios(id)) {
+    const r = await run(bed, id, sc);
+    out.push({ strategy: id, scenario: sc.id, reaction: reactionOf(r), expected: FAULT_EXPECTED[id][sc.id] });
+  }
+  return out;
+}
+
+export function faultsMarkdown(rows: readonly FaultRow[]): string {
+  const scenarios = [...new Set(rows.map((r) => r.scenario))];
+  const strategies = [...new Set(rows.map((r) => r.strategy))];
+  const title = (id: string) => [...Object.values(FAULT_SCENARIOS), ...Object.values(WI_SCENARIOS)].find((s) => s.id === id)?.title ?? id;
+  return [
+    '| fault | ' + strategies.map((s) => `${getStrategy(s).number} ${s}`).join(' | ') + ' |',
+    '|---|' + strategies.map(() => '---').join('|') + '|',
+    ...scenarios.map((sc) => `| ${title(sc)} | ` + strategies.map((st) => rows.find((r) => r.strategy === st && r.scenario === sc)?.reaction.detail ?? '-').join(' | ') + ' |'),
   ].join('\n');
 }

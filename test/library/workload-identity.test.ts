@@ -52,35 +52,62 @@ describe('workload identity check in real shells', () => {
   const valid = file('valid', `${jwt({ aud: 'api://AzureADTokenExchange', exp: now + 3600 })}\n`);
   const expired = file('expired', jwt({ exp: now - 10 }));
   const noExp = file('noexp', jwt({ sub: 'x' }));
-  const script = getStrategy('workload-identity-probes').plan({ clientId: CLIENT }).target.probes as any;
-  const probe = script.readinessProbe.exec.command[2] as string;
+  const probeOf = (o: object) => (getStrategy('workload-identity-probes').plan({ clientId: CLIENT, ...o }).target.probes as any).readinessProbe.exec.command[2] as string;
+  const probe = probeOf({});
   const env = (tokenFile: string, extra: object = {}) => ({
     PATH: process.env.PATH!, AZURE_CLIENT_ID: CLIENT, AZURE_TENANT_ID: 'tenant', AZURE_FEDERATED_TOKEN_FILE: tokenFile,
-    AZURE_AUTHORITY_HOST: 'https://login.invalid/', ...extra,
+    AZURE_AUTHORITY_HOST: 'http://127.0.0.1:9/', ...extra,
   });
   // The probe keeps state under /var/run/identity-health; give each run its own via a mount namespace.
-  function run(shell: string[], e: NodeJS.ProcessEnv): { code: number; out: string } {
+  function run(shell: string[], e: NodeJS.ProcessEnv, mode = 'readiness', script = probe): { code: number; out: string } {
     const state = fs.mkdtempSync(path.join(dir, 'state-'));
     fs.mkdirSync('/var/run/identity-health', { recursive: true });
     try {
-      const out = execFileSync('unshare', ['-m', 'sh', '-c', `mount --bind "$1" /var/run/identity-health && shift && exec "$@"`, 'x', state, ...shell, '-c', probe, 'identity-health', 'readiness'], { env: e, stdio: 'pipe' });
+      const out = execFileSync('unshare', ['-m', 'sh', '-c', `mount --bind "$1" /var/run/identity-health && shift && exec "$@"`, 'x', state, ...shell, '-c', script, 'identity-health', mode], { env: e, stdio: 'pipe' });
       return { code: 0, out: out.toString() };
     } catch (err: any) { return { code: err.status, out: String(err.stdout) + String(err.stderr) }; }
   }
 
-  it.each([['dash'], ['busybox', 'sh']])('%s: valid file passes; missing env, unreadable, expired, no exp, other client fail with the reason', (...shell) => {
+  it.each([['dash'], ['busybox', 'sh']])('%s: valid file passes; expired, unreadable, no exp fail with the reason (exit 1: a restart may help)', (...shell) => {
     expect(run(shell, env(valid))).toEqual({ code: 0, out: '' });
     const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
-      [{ ...env(valid), AZURE_TENANT_ID: '' }, /AZURE_TENANT_ID is not set: the workload identity webhook did not mutate this pod/],
       [env(path.join(dir, 'missing')), /federated token file .*missing is missing or unreadable/],
       [env(expired), /expired at \d+/],
       [env(noExp), /has no exp claim/],
-      [env(valid, { AZURE_CLIENT_ID: '22222222-2222-2222-2222-222222222222' }), /AZURE_CLIENT_ID is 2222.*expected 1111/],
     ];
     for (const [e, reason] of cases) {
       const r = run(shell, e);
       expect(r.code).toBe(1);
       expect(r.out).toMatch(reason);
     }
+  });
+
+  // azure-workload-identity pkg/webhook: objectSelector on the pod label, failurePolicy Fail
+  // since v1.0, each variable added only when non-empty (AZURE_CLIENT_ID from the ServiceAccount
+  // annotation). The env is fixed at pod creation: exit 3, liveness holds (no restart loop).
+  it.each([['dash'], ['busybox', 'sh']])('%s: each missing variable says what it means and what fixes it; only recreating the pod does, so liveness holds', (...shell) => {
+    const none = { PATH: process.env.PATH! };
+    const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
+      [none, /no AZURE_\* env: .*label azure.workload.identity\/use: "true" is missing \(a pod created while the webhook is down is rejected, not started: failurePolicy Fail since v1.0\)/],
+      [{ ...env(valid), AZURE_CLIENT_ID: '' }, /AZURE_CLIENT_ID is not set while the other AZURE_\* variables are: the ServiceAccount annotation azure.workload.identity\/client-id is missing, empty or misspelt/],
+      [{ ...env(valid), AZURE_TENANT_ID: '' }, /AZURE_TENANT_ID is not set while the other AZURE_\* variables are/],
+      [env(valid, { AZURE_CLIENT_ID: '22222222-2222-2222-2222-222222222222' }), /AZURE_CLIENT_ID is 2222.*expected 1111.*recreate the pod/],
+    ];
+    for (const [e, reason] of cases) {
+      const r = run(shell, e);
+      expect(r.code, r.out).toBe(3);
+      expect(r.out).toMatch(reason);
+      const live = run(shell, e, 'liveness');
+      expect(live.code).toBe(0);
+      expect(live.out).toMatch(/a container restart cannot fix this: liveness holds/);
+    }
+  });
+
+  it.each([['dash'], ['busybox', 'sh']])('%s: with AZURE_KUBERNETES_TOKEN_PROXY (custom token endpoint) the exchange is skipped; without it, it is made', (...shell) => {
+    const exchanging = probeOf({ exchange: true });
+    const refused = run(shell, env(valid), 'readiness', exchanging); // nothing listens at AZURE_AUTHORITY_HOST
+    expect(refused.code).not.toBe(0);
+    expect(refused.out).toMatch(/token exchange at http:\/\/127.0.0.1:9\/tenant\/oauth2\/v2.0\/token/);
+    expect(run(shell, env(valid, { AZURE_KUBERNETES_TOKEN_PROXY: 'https://10.0.0.1:8443' }), 'readiness', exchanging)).toEqual({ code: 0, out: '' });
   });
 });
