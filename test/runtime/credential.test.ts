@@ -276,6 +276,24 @@ describe('WorkloadIdentityCredential (@azure/identity) as the health check\'s cr
     }
   });
 
+  it('the module\'s own exchange and WorkloadIdentityCredential\'s send the same request (path, content type, form)', async () => {
+    aad.reset();
+    files.write(federatedToken());
+    const app = startChild(env());
+    try {
+      expect(await app.send({ op: 'readiness', via: 'own' })).toMatchObject({ ok: true });
+      expect(await app.send({ op: 'readiness', via: 'credential' })).toMatchObject({ ok: true });
+    } finally {
+      app.stop();
+    }
+    const [mine, theirs] = aad.requests().filter((x) => x.method === 'POST');
+    expect(mine.path).toBe(theirs.path);
+    expect([mine.contentType, theirs.contentType].map((c) => c?.split(';')[0])).toEqual(['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded']);
+    // Every field the module sends, the SDK sends with the same value (MSAL adds its own, e.g. client_info).
+    expect(Object.keys(mine.form).sort()).toEqual(['client_assertion', 'client_assertion_type', 'client_id', 'grant_type', 'scope']);
+    for (const [k, v] of Object.entries(mine.form)) expect(theirs.form[k], k).toBe(v);
+  });
+
   it('stale federated token held by the SDK: AADSTS700024 through the credential while the own check passes; liveness fails, a restarted app is healthy', async () => {
     aad.reset();
     files.write(federatedToken(3)); // valid for 3 s
