@@ -94,7 +94,8 @@ class ProxyError extends Error {
  * given. NMI, IMDS and the workload identity proxy sidecar are plain http and never proxied,
  * whatever http_proxy/HTTPS_PROXY/ALL_PROXY say (AKS's HTTP proxy feature injects them into pods;
  * the IMDS docs, "Proxies": IMDS is not meant to be used behind a proxy): `agent: false` gives
- * each request its own agent with no proxy, also where Node reads proxy env (NODE_USE_ENV_PROXY).
+ * each request its own agent with no proxy (Node 20 ignores proxy env; the env proxy support of
+ * newer releases, NODE_USE_ENV_PROXY, configures the global agent, not these).
  */
 function request(url: string, o: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; proxy?: URL }, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
