@@ -89,7 +89,7 @@ describe('checkCredential with stub credentials (edge cases)', () => {
   });
 
   it('checks the claims: appid (v1.0) or azp (v2.0) against clientId, oid against objectId', async () => {
-    const of = (claims: object) => stub(async () => ({ token: jwt(claims) })).credential;
+    const of = (claims: Record<string, unknown>) => stub(async () => ({ token: jwt(claims) })).credential;
     expect((await checkCredential({ credential: of({ azp: CLIENT_ID }), scopes: SCOPE, clientId: CLIENT_ID })).ok).toBe(true);
     expect(await checkCredential({ credential: of({ appid: OTHER.clientId }), scopes: SCOPE, clientId: CLIENT_ID })).toMatchObject({ ok: false, reason: expect.stringMatching(/another identity \(appid 5555.*configured for another identity/) });
     expect(await checkCredential({ credential: of({ appid: CLIENT_ID, oid: OTHER.objectId }), scopes: SCOPE, clientId: CLIENT_ID, objectId: POD_MI.objectId })).toMatchObject({ ok: false, reason: expect.stringMatching(/oid 6666/) });
