@@ -80,6 +80,24 @@ interface Answer { status: number; body: string }
 
 export class TimeoutError extends Error {}
 
+/**
+ * `work`'s outcome, or a TimeoutError(message) after `ms` (calling `onTimeout` first, e.g. to
+ * abort it). The timer never outlives the race; a late rejection of `work` is dropped: nothing
+ * is left to report it to. For work that cannot be cancelled (a file read, an app check, an SDK).
+ */
+export async function bounded<T>(work: Promise<T>, ms: number, message: string, onTimeout?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  work.catch(() => undefined);
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => { onTimeout?.(); reject(new TimeoutError(message)); }, ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const MAX_BODY = 64 * 1024;
 
 /** A proxy that would not open the tunnel (CONNECT answered other than 200). */
@@ -393,16 +411,7 @@ async function readBounded(file: string): Promise<string> {
       await fh.close();
     }
   })();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not read within ${FILE_TIMEOUT_MS / 1000} s`)), FILE_TIMEOUT_MS);
-  });
-  read.catch(() => undefined); // settled after a timeout: nothing left to report to
-  try {
-    return await Promise.race([read, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return bounded(read, FILE_TIMEOUT_MS, `not read within ${FILE_TIMEOUT_MS / 1000} s`);
 }
 
 /**

@@ -6,7 +6,7 @@
  * WorkloadIdentityCredential keeps the file's content for 5 minutes) and so gets AADSTS700024
  * while the file itself is fresh. The token never leaves this file.
  */
-import { aadReason, CheckResult, claimMismatch, DEFAULT_RESOURCE, IdentityCheckOptions, scrub, statusReason } from './checks';
+import { aadReason, bounded, CheckResult, claimMismatch, DEFAULT_RESOURCE, IdentityCheckOptions, scrub, statusReason, TimeoutError } from './checks';
 
 /** What the check needs of a credential; @azure/identity's TokenCredential has this shape. */
 export interface TokenCredentialLike {
@@ -68,23 +68,18 @@ export async function checkCredential(o: CredentialCheckOptions): Promise<CheckR
   const timeoutMs = o.timeoutMs ?? 4000;
   const fail = (reason: string, transient: boolean, restart?: boolean): CheckResult => ({ name: 'credential', ok: false, reason, transient, ...(restart === false ? { restart } : {}) });
   const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  // Credentials retry (MSAL's IMDS policy for 15 s and more) and may not stop at the signal: the timer bounds the answer.
-  const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => { abort.abort(); resolve('timeout'); }, timeoutMs); });
   const call = Promise.resolve().then(() => o.credential.getToken(o.scopes, { abortSignal: abort.signal }));
-  call.catch(() => undefined); // settled after a timeout: nothing left to report to
-  let answer: Awaited<ReturnType<TokenCredentialLike['getToken']>> | 'timeout';
+  let answer: Awaited<ReturnType<TokenCredentialLike['getToken']>>;
   try {
-    answer = await Promise.race([call, timeout]);
+    // Credentials retry (MSAL's IMDS policy for 15 s and more) and may not stop at the signal: the timer bounds the answer.
+    answer = await bounded(call, timeoutMs, `no answer within ${timeoutMs / 1000} s`, () => abort.abort());
   } catch (e) {
+    if (e instanceof TimeoutError) return fail(`credential.getToken(${JSON.stringify(o.scopes)}): ${e.message} (the SDK retries: IMDS/NMI or AAD slow, throttling or unreachable?)`, true);
     const err = (e && typeof e === 'object' ? e : { message: String(e) }) as ErrorLike;
     const m = meaning(err, o.system ?? 'workload-identity');
     const detail = scrub(typeof err.message === 'string' ? err.message : String(e)).slice(0, 400);
     return fail(`credential.getToken(${JSON.stringify(o.scopes)}) failed: ${typeof err.name === 'string' ? `${err.name}: ` : ''}${detail}: ${m.reason}`, m.transient, m.restart);
-  } finally {
-    clearTimeout(timer);
   }
-  if (answer === 'timeout') return fail(`credential.getToken(${JSON.stringify(o.scopes)}): no answer within ${timeoutMs / 1000} s (the SDK retries: IMDS/NMI or AAD slow, throttling or unreachable?)`, true);
   if (!answer || typeof answer.token !== 'string' || answer.token.length === 0) return fail('credential.getToken returned no token', false);
   const wrong = claimMismatch(answer.token, o);
   if (wrong) return fail(`${wrong}: the credential is configured for another identity than the one expected`, false);
