@@ -68,7 +68,8 @@ function send(req: RequestLike, res: ResponseLike, r: HealthReport): void {
   const status = r.ok ? 200 : 503;
   const body = JSON.stringify({
     status: r.ok ? 'ok' : 'fail', probe: r.probe, reason: r.reason,
-    checks: r.checks.map((c) => ({ name: c.name, ok: c.ok, reason: c.reason, ...(c.ok ? {} : { transient: c.transient }) })),
+    // restart: false tells on-call that liveness holds on purpose (only fixing the cluster or recreating the pod helps).
+    checks: r.checks.map((c) => ({ name: c.name, ok: c.ok, reason: c.reason, ...(c.ok ? {} : { transient: c.transient, ...(c.restart === false ? { restart: false } : {}) }) })),
   });
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
   if (typeof res.code === 'function' && typeof res.send === 'function') {

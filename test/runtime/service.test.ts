@@ -117,7 +117,9 @@ describe('example service, identity check (strategy 6)', () => {
     for (const token of [403, 404, 500]) {
       await mock.set({ token });
       await sleep(50);
-      expect((await s.get('/readyz')).status).toBe(503);
+      const ready = await s.get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks[1]).toMatchObject({ name: 'identity', ok: false, restart: false });
       const live = await s.get('/livez');
       expect(live.status).toBe(200);
       expect(live.body.reason).toMatch(new RegExp(`^a restart cannot fix this, liveness holds \\(readiness fails\\): token request answered ${token}`));
