@@ -1,7 +1,8 @@
 /**
- * Example service for strategies 3, 6 and 9: kubelet's httpGet probes call /readyz and /livez,
- * which check NMI (and a token request), or workload identity (webhook env, federated token file,
- * optionally the proxy sidecar and the AAD exchange), with the settings the strategy put in the env.
+ * Example service for strategies 9, 3 and 6: kubelet's httpGet probes call /readyz and /livez,
+ * which check workload identity (webhook env, federated token file, optionally the proxy sidecar
+ * and the AAD exchange), or, on clusters still on pod identity, NMI (and a token request), with
+ * the settings the strategy put in the env.
  *
  *   node lib/examples/health-service/server.js      (env PORT default 8080, HOST default 0.0.0.0)
  */
@@ -13,6 +14,9 @@ const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '0.0.0.0';
 
 // Options come from the manifest (IDENTITY_HEALTH_*, HOST_IP or the webhook's AZURE_*); a bad value stops the start.
+// An app with an Azure SDK passes its own credential, so the check takes the app's path:
+//   createHealthHandlers({ ...fromEnv(), log, credential: new WorkloadIdentityCredential() })
+// (this example has no SDK: it makes the module's own standard-library requests).
 const health = createHealthHandlers({ ...fromEnv(), log });
 
 const server = http.createServer((req, res) => {

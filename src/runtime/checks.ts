@@ -1,8 +1,11 @@
 /**
- * The two identity checks, uncached, with the same meaning as the shell checks of strategies 2
- * and 5 (src/checks/scripts.ts): NMI is healthy only on 200 with body `Active`; a token request
+ * The identity checks, uncached, with the same meaning as the shell checks of strategies 2, 5
+ * and 7/8 (src/checks/scripts.ts): NMI is healthy only on 200 with body `Active`; a token request
  * is healthy only on 200 with a non-empty access_token (and, optionally, the expected identity's
- * claims). Node standard library only. The token never leaves this file.
+ * claims); workload identity below. Node standard library only. The token never leaves this file.
+ * Upstream sources cited where a behaviour is encoded: Azure/aad-pod-identity at its archived
+ * head (pkg/nmi/server/server.go), Azure/azure-workload-identity v1.6 (pkg/webhook, pkg/proxy),
+ * the IMDS and managed identity docs, the Microsoft identity platform token docs.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -27,6 +30,12 @@ export interface CheckResult {
   readonly transient: boolean;
   /** HTTP status, when there was an answer. */
   readonly status?: number;
+  /**
+   * false: restarting the container cannot clear this fault (only fixing the binding, the
+   * ServiceAccount or recreating the pod can), so liveness holds and only readiness fails: no
+   * restart loop. @default true
+   */
+  readonly restart?: boolean;
 }
 
 export interface NmiCheckOptions {
@@ -43,17 +52,22 @@ export interface IdentityCheckOptions {
   readonly resource?: string;
   /** @default '2018-02-01' */
   readonly apiVersion?: string;
-  /** Client id of the user-assigned identity (`client_id`). */
+  /** Client id of the user-assigned identity: selects it (`client_id`) and is checked against the token's `appid`/`azp`. */
   readonly clientId?: string;
-  /** Object id of the identity (`object_id`). */
+  /**
+   * Object id of the identity: a claim to verify (`oid`), never a selector. NMI reads only
+   * `client_id`, `msi_res_id`/`mi_res_id` and `resource` (aad-pod-identity pkg/nmi/server/server.go
+   * `parseTokenRequest`), so an `object_id` would be ignored and another identity bound to the
+   * pod could answer: it needs clientId or miResId beside it.
+   */
   readonly objectId?: string;
-  /** ARM resource id of the identity (`mi_res_id`). */
+  /** ARM resource id of the identity: selects it (`msi_res_id`). */
   readonly miResId?: string;
   /** Upper bound for the request, ms. @default 4000 */
   readonly timeoutMs?: number;
   /**
-   * Compare the token's `appid` with clientId and `oid` with objectId, so a token IMDS issued for
-   * the node's own identity (NMI not intercepting) fails. The JWT payload is decoded, NOT
+   * Compare the token's `appid` (v1.0 tokens) or `azp` (v2.0 tokens) with clientId and `oid`
+   * with objectId, so a token issued to another identity than the one meant fails. The JWT payload is decoded, NOT
    * verified: this tells which identity answered, it is no authentication.
    * @default true when clientId or objectId is set
    */
@@ -64,7 +78,25 @@ export interface IdentityCheckOptions {
 
 interface Answer { status: number; body: string }
 
-class TimeoutError extends Error {}
+export class TimeoutError extends Error {}
+
+/**
+ * `work`'s outcome, or a TimeoutError(message) after `ms` (calling `onTimeout` first, e.g. to
+ * abort it). The timer never outlives the race; a late rejection of `work` is dropped: nothing
+ * is left to report it to. For work that cannot be cancelled (a file read, an app check, an SDK).
+ */
+export async function bounded<T>(work: Promise<T>, ms: number, message: string, onTimeout?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  work.catch(() => undefined);
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => { onTimeout?.(); reject(new TimeoutError(message)); }, ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const MAX_BODY = 64 * 1024;
 
@@ -77,7 +109,11 @@ class ProxyError extends Error {
  * One HTTP exchange with a hard bound on the whole of it (proxy tunnel + connect + answer + body).
  * A fresh connection each time (no pooled keep-alive socket that could hide that NMI is gone).
  * https only for the AAD token endpoint (AZURE_AUTHORITY_HOST), through `proxy` (CONNECT) when
- * given; NMI and IMDS are plain http, never proxied.
+ * given. NMI, IMDS and the workload identity proxy sidecar are plain http and never proxied,
+ * whatever http_proxy/HTTPS_PROXY/ALL_PROXY say (AKS's HTTP proxy feature injects them into pods;
+ * the IMDS docs, "Proxies": IMDS is not meant to be used behind a proxy): `agent: false` gives
+ * each request its own agent with no proxy (Node 20 ignores proxy env; the env proxy support of
+ * newer releases, NODE_USE_ENV_PROXY, configures the global agent, not these).
  */
 function request(url: string, o: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; proxy?: URL }, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -196,22 +232,55 @@ export async function checkNmi(options: NmiCheckOptions = {}): Promise<CheckResu
   return fail(`NMI at ${url} answered ${a.status}`, a.status);
 }
 
+/**
+ * Why these options cannot select the identity behind NMI, or undefined. objectId is only a
+ * claim to verify: NMI reads `client_id`, `msi_res_id` (else `mi_res_id`) and `resource`, never
+ * `object_id` (aad-pod-identity pkg/nmi/server/server.go `parseTokenRequest`), so with objectId
+ * alone NMI would answer with whichever identity bound to the pod it finds first.
+ */
+export function identitySelectorError(o: Pick<IdentityCheckOptions, 'clientId' | 'objectId' | 'miResId'>): string | undefined {
+  if (o.objectId && !o.clientId && !o.miResId) {
+    return `objectId ${o.objectId} cannot select the identity: AAD Pod Identity's NMI ignores object_id (it reads only client_id and msi_res_id/mi_res_id), so another identity bound to the pod may answer. `
+      + 'Select it with clientId (IDENTITY_HEALTH_CLIENT_ID) or miResId (IDENTITY_HEALTH_MI_RES_ID); objectId may stay beside it as a claim to verify (oid)';
+  }
+  return undefined;
+}
+
+/**
+ * The token URL. The ARM resource id goes in `msi_res_id`: the name IMDS documents ("Acquire an
+ * access token", managed identities docs: `object_id`, `client_id`, `msi_res_id`) and the one
+ * every NMI reads (pkg/nmi/server/server.go `parseTokenRequest`; `mi_res_id` only as a fallback,
+ * from v1.8.15); MSAL's IMDS source sends `msi_res_id` too. objectId is never sent (see
+ * identitySelectorError).
+ */
 export function tokenUrl(o: IdentityCheckOptions = {}): string {
   const q = new URLSearchParams({ 'api-version': o.apiVersion ?? DEFAULT_API_VERSION, 'resource': o.resource ?? DEFAULT_RESOURCE });
   if (o.clientId) q.set('client_id', o.clientId);
-  if (o.objectId) q.set('object_id', o.objectId);
-  if (o.miResId) q.set('mi_res_id', o.miResId);
+  if (o.miResId) q.set('msi_res_id', o.miResId);
   return `${(o.imdsEndpoint ?? DEFAULT_IMDS_ENDPOINT).replace(/\/+$/, '')}${TOKEN_PATH}?${q}`;
 }
 
-/** What to look at, per status: NMI and IMDS both answer on 169.254.169.254. */
-function statusReason(status: number): { reason: string; transient: boolean } {
-  if (status === 400) return { reason: 'bad request: several identities are assigned and none is selected (set clientId, objectId or miResId), or the Metadata header was dropped', transient: false };
-  if (status === 403 || status === 404) return { reason: 'the pod has no identity: not bound (label aadpodidbinding / AzureIdentityBinding) or no AzureAssignedIdentity yet (new pod: assignment takes up to 80 s)', transient: false };
-  if (status === 410) return { reason: 'IMDS is updating (410, up to 70 s): retry later', transient: true };
-  if (status === 429) return { reason: 'IMDS throttled the request (429): too many token requests on this node', transient: true };
-  if (status >= 500) return { reason: 'transient fault in NMI/IMDS', transient: true };
-  return { reason: 'unexpected answer', transient: false };
+interface StatusMeaning { reason: string; transient: boolean; restart?: boolean }
+
+/**
+ * What a token answer means behind NMI, per status, as aad-pod-identity's NMI sets them
+ * (pkg/nmi/server/server.go `msiHandler`), then IMDS's own (instance-metadata-service docs,
+ * "Errors and debugging"). `restart: false` where restarting the container cannot help.
+ */
+export function statusReason(status: number): StatusMeaning {
+  switch (status) {
+    case 400: return { reason: 'bad request: the resource or the Metadata header is missing, or several identities are assigned and none is selected (set clientId or miResId)', transient: false, restart: false };
+    // GetIdentities failed: no AzureAssignedIdentity for this pod that matches the selector.
+    case 404: return { reason: 'no identity assigned to this pod matches the request: check the pod\'s aadpodidbinding label and its AzureIdentityBinding/AzureIdentity, and that clientId/miResId names that identity (a new pod waits up to about 100 s for its assignment). A container restart does not help', transient: false, restart: false };
+    // GetTokens failed: the identity matched but AAD/IMDS did not give its token.
+    case 403: return { reason: 'an identity matched but getting its token failed: the user-assigned identity is not (or no longer) on the node\'s VMSS/VM, or it was deleted and recreated with the same name. Delete the pod so MIC assigns it again; check MIC and NMI logs. A container restart does not help', transient: false, restart: false };
+    // GetPodInfo or ListPodIdentityExceptions failed: NMI cannot list pods (API server unreachable from NMI) or match the caller's IP.
+    case 500: return { reason: 'NMI could not match this pod\'s IP to a pod or list pods (is the API server reachable from NMI? check NMI logs). It clears when NMI reaches the API server; a container restart does not help', transient: true, restart: false };
+    case 410: return { reason: 'IMDS is updating (410, up to 70 s): retry later', transient: true };
+    case 429: return { reason: 'IMDS throttled the request (429): too many token requests on this node', transient: true };
+    // 503: NMI's --set-retry-after-header mode while MIC assigns the identity (Retry-After 20), or ADAL's IMDS health check failing.
+    default: return status >= 500 ? { reason: 'transient fault in NMI/IMDS', transient: true } : { reason: 'unexpected answer', transient: false };
+  }
 }
 
 /** The error text NMI/IMDS put in the body (`error`, `error_description`), short, never a token. */
@@ -240,7 +309,9 @@ export function decodeJwtPayload(jwt: string): Record<string, unknown> | undefin
 /** A token request as the app would make it; healthy only on 200 with a non-empty access_token. */
 export async function checkIdentity(options: IdentityCheckOptions = {}): Promise<CheckResult> {
   const timeoutMs = options.timeoutMs ?? 4000;
-  const fail = (reason: string, transient: boolean, status?: number): CheckResult => ({ name: 'identity', ok: false, reason, transient, status });
+  const fail = (reason: string, transient: boolean, status?: number, restart?: boolean): CheckResult => ({ name: 'identity', ok: false, reason, transient, status, ...(restart === false ? { restart } : {}) });
+  const selector = identitySelectorError(options);
+  if (selector) return fail(selector, false, undefined, false);
   let a: Answer;
   try {
     a = await get(tokenUrl(options), { Metadata: 'true' }, timeoutMs);
@@ -250,24 +321,35 @@ export async function checkIdentity(options: IdentityCheckOptions = {}): Promise
   }
   if (a.status !== 200) {
     const s = statusReason(a.status);
-    return fail(`token request answered ${a.status}${errorDetail(a.body)}: ${s.reason}`, s.transient, a.status);
+    return fail(`token request answered ${a.status}${errorDetail(a.body)}: ${s.reason}`, s.transient, a.status, s.restart);
   }
   let token: unknown;
   try { token = (JSON.parse(a.body) as Record<string, unknown>).access_token; } catch { /* handled below */ }
   if (typeof token !== 'string' || token.length === 0) return fail('token response (200) carries no access_token', false, 200);
-  const verify = options.verifyIdentity ?? Boolean(options.clientId || options.objectId);
-  if (verify) {
-    const claims = decodeJwtPayload(token);
-    const expected: Array<[string, string | undefined]> = [['appid', options.clientId], ['oid', options.objectId]];
-    for (const [claim, want] of expected) {
-      if (!want) continue;
-      const got = claims?.[claim];
-      if (typeof got !== 'string' || got.toLowerCase() !== want.toLowerCase()) {
-        return fail(`token was issued to another identity (${claim} ${typeof got === 'string' ? got : 'missing'}, expected ${want}): is NMI intercepting token requests on this node?`, false, 200);
-      }
-    }
-  }
+  const wrong = claimMismatch(token, options);
+  if (wrong) return fail(`${wrong}: another identity bound to the pod answered, or the selector names the wrong one`, false, 200);
   return { name: 'identity', ok: true, reason: 'token request succeeded', transient: false, status: 200 };
+}
+
+/**
+ * With verifyIdentity (default: when clientId or objectId is set), why the token's claims do
+ * not name the expected identity, or undefined. The client id is `appid` in v1.0 tokens and
+ * `azp` in v2.0 tokens (Microsoft identity platform, "Access token claims reference"), so either
+ * may carry it. Decoded, not verified.
+ */
+export function claimMismatch(token: string, o: Pick<IdentityCheckOptions, 'clientId' | 'objectId' | 'verifyIdentity'>): string | undefined {
+  if (!(o.verifyIdentity ?? Boolean(o.clientId || o.objectId))) return undefined;
+  const claims = decodeJwtPayload(token) ?? {};
+  const str = (name: string) => (typeof claims[name] === 'string' ? claims[name] as string : undefined);
+  const appClaim = str('appid') !== undefined ? 'appid' : str('azp') !== undefined ? 'azp' : 'appid/azp';
+  const expected: Array<[string, string | undefined, string | undefined]> = [
+    [appClaim, o.clientId, str('appid') ?? str('azp')],
+    ['oid', o.objectId, str('oid')],
+  ];
+  for (const [claim, want, got] of expected) {
+    if (want && got?.toLowerCase() !== want.toLowerCase()) return `token was issued to another identity (${claim} ${got ?? 'missing'}, expected ${want})`;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,6 +362,13 @@ export const WORKLOAD_IDENTITY_ENV = ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZU
 export const DEFAULT_WI_SCOPE = 'https://management.azure.com/.default';
 export const DEFAULT_WI_PROXY_PORT = 8000;
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/**
+ * Set by the webhook on pods annotated for a custom token endpoint (azure-workload-identity v1.6
+ * pkg/webhook/consts.go `AzureKubernetesTokenProxyEnvVar`, with AZURE_KUBERNETES_SNI_NAME and
+ * AZURE_KUBERNETES_CA_FILE/_DATA): the SDK then posts the client assertion there, not to
+ * AZURE_AUTHORITY_HOST, so our own exchange would test a path the app does not take.
+ */
+export const TOKEN_PROXY_ENV = 'AZURE_KUBERNETES_TOKEN_PROXY';
 
 export interface WorkloadIdentityCheckOptions {
   /** AZURE_CLIENT_ID must equal it (the ServiceAccount's azure.workload.identity/client-id). @default not checked */
@@ -322,16 +411,32 @@ async function readBounded(file: string): Promise<string> {
       await fh.close();
     }
   })();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not read within ${FILE_TIMEOUT_MS / 1000} s`)), FILE_TIMEOUT_MS);
-  });
-  read.catch(() => undefined); // settled after a timeout: nothing left to report to
-  try {
-    return await Promise.race([read, timeout]);
-  } finally {
-    clearTimeout(timer);
+  return bounded(read, FILE_TIMEOUT_MS, `not read within ${FILE_TIMEOUT_MS / 1000} s`);
+}
+
+/**
+ * Which variables are missing says what is wrong (azure-workload-identity v1.6
+ * pkg/webhook/webhook.go `addEnvironmentVariables`: the webhook sets AZURE_CLIENT_ID from the
+ * ServiceAccount annotation azure.workload.identity/client-id and AZURE_TENANT_ID from
+ * .../tenant-id or its own config, each only when non-empty and not already in the container;
+ * AZURE_FEDERATED_TOKEN_FILE and AZURE_AUTHORITY_HOST always). The webhook matches pods by the
+ * label azure.workload.identity/use: "true" with failurePolicy Fail since v1.0 (deploy/
+ * azure-wi-webhook.yaml), so a pod created while it was down is rejected, never started without
+ * env. Each of these needs the pod recreated: a container restart cannot help.
+ */
+function missingEnvReason(missing: readonly string[]): string {
+  const recreate = 'then recreate the pod (a container restart does not help)';
+  if (missing.length === WORKLOAD_IDENTITY_ENV.length) {
+    return `none of ${missing.join(', ')} is set: the workload identity webhook did not mutate this container. The pod lacks the label azure.workload.identity/use: "true" (a label on the pod template, not the ServiceAccount, since webhook v1.0), or this container is listed in the annotation azure.workload.identity/skip-containers. Fix the pod template, ${recreate}`;
   }
+  if (missing.length === 1 && missing[0] === 'AZURE_CLIENT_ID') {
+    return `AZURE_CLIENT_ID is not set while the other webhook variables are: the pod's ServiceAccount has no annotation azure.workload.identity/client-id (missing, empty or misspelt), the only source the webhook takes it from. Annotate the ServiceAccount with the identity's client id, ${recreate}`;
+  }
+  if (missing.length === 1 && missing[0] === 'AZURE_TENANT_ID') {
+    return `AZURE_TENANT_ID is not set while the other webhook variables are: neither the ServiceAccount annotation azure.workload.identity/tenant-id nor the webhook's configured tenant gives one. Annotate the ServiceAccount, ${recreate}`;
+  }
+  const plural = missing.length > 1;
+  return `${missing.join(', ')} ${plural ? 'are' : 'is'} not set while the other webhook variables are: the container defines ${plural ? 'them' : 'it'} itself, empty (the webhook keeps a variable the container already has), or ServiceAccount annotations azure.workload.identity/client-id / tenant-id are missing. Fix the pod template or ServiceAccount, ${recreate}`;
 }
 
 /** The env and the token file; the failure says what to fix (webhook, annotation, projected volume). */
@@ -339,12 +444,10 @@ async function readFederatedToken(o: WorkloadIdentityCheckOptions): Promise<Fede
   const env = o.env ?? process.env;
   const fail = (reason: string): CheckResult => ({ name: 'workload-identity', ok: false, reason, transient: false });
   const missing = WORKLOAD_IDENTITY_ENV.filter((n) => !env[n]);
-  if (missing.length) {
-    return fail(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set: the workload identity webhook did not mutate this pod (label azure.workload.identity/use: "true" missing, or the webhook was not running when the pod was created)`);
-  }
+  if (missing.length) return { ...fail(missingEnvReason(missing)), restart: false };
   const [clientId, tenantId, file, authorityHost] = WORKLOAD_IDENTITY_ENV.map((n) => env[n]!);
   if (o.expectClientId && clientId.toLowerCase() !== o.expectClientId.toLowerCase()) {
-    return fail(`AZURE_CLIENT_ID is ${clientId}, expected ${o.expectClientId} (service account annotation azure.workload.identity/client-id)`);
+    return { ...fail(`AZURE_CLIENT_ID is ${clientId}, expected ${o.expectClientId}: fix the ServiceAccount annotation azure.workload.identity/client-id (or the container's own AZURE_CLIENT_ID, which the webhook keeps) and recreate the pod; a container restart does not help`), restart: false };
   }
   let text: string;
   try {
@@ -375,7 +478,13 @@ export async function checkFederatedToken(options: WorkloadIdentityCheckOptions 
   return { name: 'workload-identity', ok: true, reason: `webhook env set, federated token in ${t.file} valid until ${new Date(exp * 1000).toISOString()}`, transient: false };
 }
 
-/** The migration proxy sidecar (azure.workload.identity/inject-proxy-sidecar): `GET http://127.0.0.1:<port>/readyz`. */
+/**
+ * The migration proxy sidecar (azure.workload.identity/inject-proxy-sidecar): `GET
+ * http://127.0.0.1:<port>/readyz`. That handler writes "ok" unconditionally
+ * (azure-workload-identity v1.6 pkg/proxy/proxy.go `readyzHandler`): it proves the listener is
+ * up, not that the proxy can get a token; the exchange (or the app's credential) does that.
+ * Never through an HTTP proxy (see `request`).
+ */
 export async function checkWorkloadIdentityProxy(options: Pick<WorkloadIdentityCheckOptions, 'proxyPort' | 'proxyTimeoutMs'> = {}): Promise<CheckResult> {
   const port = options.proxyPort ?? DEFAULT_WI_PROXY_PORT;
   const timeoutMs = options.proxyTimeoutMs ?? 2000;
@@ -400,12 +509,12 @@ export function workloadIdentityTokenUrl(authorityHost: string, tenantId: string
 }
 
 /** Anything shaped like a JWT, out of a text that is about to become a reason. */
-function scrub(text: string): string {
+export function scrub(text: string): string {
   return text.replace(/eyJ[\w-]*\.[\w-]*\.?[\w-]*/g, '<redacted>').replace(/\s+/g, ' ').trim();
 }
 
 /** AAD's error and AADSTS code, short; error_description carries subject/issuer, never the assertion (scrubbed anyway). */
-function aadDetail(body: string): { error?: string; code?: string; text: string } {
+export function aadDetail(body: string): { error?: string; code?: string; text: string } {
   let error: string | undefined;
   let description = '';
   try {
@@ -423,7 +532,7 @@ function aadDetail(body: string): { error?: string; code?: string; text: string 
 }
 
 /** What a rejected exchange means, by AADSTS code, then by OAuth error. */
-function aadReason(status: number, error: string | undefined, code: string | undefined): { reason: string; transient: boolean } {
+export function aadReason(status: number, error: string | undefined, code: string | undefined): { reason: string; transient: boolean } {
   const fic = 'no matching federated identity credential: add one to the identity (issuer = the cluster\'s OIDC issuer URL, subject = system:serviceaccount:<namespace>:<service account>, audience api://AzureADTokenExchange; matched case-sensitively), or fix the one there';
   switch (code) {
     case 'AADSTS70021': case 'AADSTS700211': case 'AADSTS700212': case 'AADSTS700213': case 'AADSTS7002138': return { reason: fic, transient: false };
@@ -441,7 +550,7 @@ function aadReason(status: number, error: string | undefined, code: string | und
 }
 
 /** Network errors that usually clear by themselves (a DNS or connection hiccup), unlike refused or unknown hosts. */
-const TRANSIENT_NET = new Set(['EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH']);
+export const TRANSIENT_NET = new Set(['EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH']);
 
 /**
  * The client-credentials exchange an Azure SDK makes with the federated token as client
@@ -451,6 +560,10 @@ const TRANSIENT_NET = new Set(['EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 
  */
 async function exchange(t: FederatedToken, o: WorkloadIdentityCheckOptions): Promise<CheckResult> {
   const fail = (reason: string, transient: boolean, status?: number): CheckResult => ({ name: 'wi-exchange', ok: false, reason, transient, status });
+  const custom = (o.env ?? process.env)[TOKEN_PROXY_ENV];
+  if (custom) {
+    return { name: 'wi-exchange', ok: true, transient: false, reason: `token exchange skipped: ${TOKEN_PROXY_ENV} is set (custom token endpoint), so the app's SDK does not exchange at AZURE_AUTHORITY_HOST; pass the app's own credential to check the path it takes` };
+  }
   let url: string;
   try {
     url = workloadIdentityTokenUrl(t.authorityHost, t.tenantId);

@@ -11,9 +11,11 @@ export const RUNTIME_ENV = {
   apiVersion: 'IDENTITY_HEALTH_API_VERSION',
   /** Pod identity: the identity to request. Workload identity: the value AZURE_CLIENT_ID must have. */
   clientId: 'IDENTITY_HEALTH_CLIENT_ID',
+  /** Pod identity: the `oid` claim to verify; never a selector (NMI ignores object_id), so only beside clientId or miResId. */
   objectId: 'IDENTITY_HEALTH_OBJECT_ID',
+  /** Pod identity: the identity's ARM resource id, sent as `msi_res_id`. */
   miResId: 'IDENTITY_HEALTH_MI_RES_ID',
-  /** 'true' | 'false': compare the token's appid/oid claims with clientId/objectId. */
+  /** 'true' | 'false': compare the token's appid (v1.0) or azp (v2.0) and oid claims with clientId/objectId. */
   verifyIdentity: 'IDENTITY_HEALTH_VERIFY_IDENTITY',
   /** 'true' | 'false': check NMI's health body before the token request. */
   checkNmi: 'IDENTITY_HEALTH_CHECK_NMI',

@@ -3,7 +3,7 @@
  * body that carries the reason. They take `(req, res)` as node:http and Express do, and a
  * Fastify `reply` (code/header/send). The app's own checks join the identity checks.
  */
-import type { CheckResult } from './checks';
+import { bounded, CheckResult } from './checks';
 import { HealthReport, IdentityHealth, IdentityHealthOptions, Probe } from './monitor';
 
 export interface AppCheck {
@@ -51,10 +51,8 @@ export interface HealthHandlers {
 
 async function runAppCheck(c: AppCheck, timeoutMs: number): Promise<CheckResult> {
   const fail = (reason: string): CheckResult => ({ name: c.name, ok: false, reason, transient: false });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs); });
   try {
-    const v = await Promise.race([Promise.resolve().then(c.check), timeout]);
+    const v = await bounded(Promise.resolve().then(c.check), timeoutMs, `no answer within ${timeoutMs / 1000} s`);
     if (v === true || v === undefined) return { name: c.name, ok: true, reason: 'ok', transient: false };
     if (v && typeof v === 'object' && 'ok' in v) {
       const r = v as { ok: unknown; reason?: unknown };
@@ -63,8 +61,6 @@ async function runAppCheck(c: AppCheck, timeoutMs: number): Promise<CheckResult>
     return fail('check failed');
   } catch (e) {
     return fail(e instanceof Error ? e.message : String(e));
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -72,7 +68,8 @@ function send(req: RequestLike, res: ResponseLike, r: HealthReport): void {
   const status = r.ok ? 200 : 503;
   const body = JSON.stringify({
     status: r.ok ? 'ok' : 'fail', probe: r.probe, reason: r.reason,
-    checks: r.checks.map((c) => ({ name: c.name, ok: c.ok, reason: c.reason, ...(c.ok ? {} : { transient: c.transient }) })),
+    // restart: false tells on-call that liveness holds on purpose (only fixing the cluster or recreating the pod helps).
+    checks: r.checks.map((c) => ({ name: c.name, ok: c.ok, reason: c.reason, ...(c.ok ? {} : { transient: c.transient, ...(c.restart === false ? { restart: false } : {}) }) })),
   });
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
   if (typeof res.code === 'function' && typeof res.send === 'function') {

@@ -4,11 +4,13 @@
  */
 export { RUNTIME_ENV } from './env';
 export {
-  checkIdentity, checkNmi, decodeJwtPayload, tokenUrl,
+  checkIdentity, checkNmi, claimMismatch, decodeJwtPayload, identitySelectorError, tokenUrl,
   checkWorkloadIdentity, checkFederatedToken, checkWorkloadIdentityProxy, exchangeFederatedToken, workloadIdentityTokenUrl, proxyFor,
   DEFAULT_API_VERSION, DEFAULT_IMDS_ENDPOINT, DEFAULT_NMI_PORT, DEFAULT_RESOURCE,
-  CLIENT_ASSERTION_TYPE, DEFAULT_WI_PROXY_PORT, DEFAULT_WI_SCOPE, WORKLOAD_IDENTITY_ENV,
+  CLIENT_ASSERTION_TYPE, DEFAULT_WI_PROXY_PORT, DEFAULT_WI_SCOPE, TOKEN_PROXY_ENV, WORKLOAD_IDENTITY_ENV,
 } from './checks';
+export { checkCredential, resourceScope } from './credential';
+export type { CredentialCheckOptions, TokenCredentialLike } from './credential';
 export type { CheckResult, IdentityCheckOptions, NmiCheckOptions, WorkloadIdentityCheckOptions } from './checks';
 export { IdentityHealth } from './monitor';
 export type { CheckKind, HealthReport, IdentityHealthOptions, Probe } from './monitor';

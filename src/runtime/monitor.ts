@@ -8,14 +8,18 @@
  *   one in-flight request: at most one token request per TTL per process, whatever the probe
  *   periods (IMDS allows about 20 requests/s per node; AAD throttles too).
  * - Readiness fails on any fault. Liveness passes until the first success or until the startup
- *   grace has passed (new pods wait up to 80 s for their identity); after that it fails on NMI
- *   loss and on hard identity faults at once, and on transient ones (429, 410, 5xx, timeout)
- *   only once they have lasted longer than transientGraceMs.
+ *   grace has passed (NMI keeps a new pod's token request waiting up to about 100 s for its
+ *   assignment); after that it fails on NMI loss and on hard identity faults at once, and on
+ *   transient ones (429, 410, 5xx, timeout) only once they have lasted longer than
+ *   transientGraceMs. It never fails on a fault a container restart cannot clear (`restart:
+ *   false`: NMI 403/404/500, a pod the workload identity webhook did not mutate, a missing
+ *   ServiceAccount annotation): the pod stays NotReady with the reason, without a restart loop.
  */
 import {
-  checkFederatedToken, checkIdentity, checkNmi, CheckResult, checkWorkloadIdentityProxy, exchangeFederatedToken,
-  IdentityCheckOptions, NmiCheckOptions, WorkloadIdentityCheckOptions,
+  checkFederatedToken, checkIdentity, checkNmi, CheckResult, checkWorkloadIdentityProxy, DEFAULT_WI_SCOPE, exchangeFederatedToken,
+  IdentityCheckOptions, identitySelectorError, NmiCheckOptions, WorkloadIdentityCheckOptions,
 } from './checks';
+import { checkCredential, resourceScope, TokenCredentialLike } from './credential';
 
 export type Probe = 'readiness' | 'liveness';
 export type CheckKind = 'nmi' | 'identity' | 'workload-identity';
@@ -34,6 +38,15 @@ export interface IdentityHealthOptions {
   readonly identity?: IdentityCheckOptions;
   /** With check 'workload-identity'. @default env and token file only */
   readonly workloadIdentity?: WorkloadIdentityCheckOptions;
+  /**
+   * The app's own credential (e.g. @azure/identity's DefaultAzureCredential, WorkloadIdentityCredential
+   * or ManagedIdentityCredential, or any object with `getToken(scopes)`): the token step calls it
+   * instead of making its own request (check 'identity': instead of the IMDS request, scope from
+   * identity.resource; check 'workload-identity': instead of the AAD exchange, whatever `exchange`
+   * says, scope workloadIdentity.scope). Cached for the TTL like the request it replaces.
+   * @default none: the module's own standard-library request
+   */
+  readonly credential?: TokenCredentialLike;
   /** A token result (IMDS request, or AAD exchange) is reused this long. @default 20000 */
   readonly tokenCacheTtlMs?: number;
   /** Liveness passes until the first success or for this long after start. @default 180000 */
@@ -72,6 +85,8 @@ export class IdentityHealth {
 
   constructor(options: IdentityHealthOptions = {}) {
     if (options.check === 'nmi' && options.checkNmi === false) throw new Error("identity-health: check 'nmi' with checkNmi false checks nothing");
+    const selector = (options.check ?? 'identity') === 'identity' ? identitySelectorError(options.identity ?? {}) : undefined;
+    if (selector) throw new Error(`identity-health: ${selector}`);
     this.o = options;
     this.now = options.now ?? Date.now;
     this.started = this.now();
@@ -84,7 +99,7 @@ export class IdentityHealth {
     if (this.kind === 'workload-identity') {
       const w = this.o.workloadIdentity ?? {};
       // 1 s for the env and file, as the manifest's bound (strategies/options.ts appCheckPlan).
-      return 1000 + (w.proxyPort !== undefined ? (w.proxyTimeoutMs ?? 2000) : 0) + (w.exchange ? (w.timeoutMs ?? 4000) : 0);
+      return 1000 + (w.proxyPort !== undefined ? (w.proxyTimeoutMs ?? 2000) : 0) + (w.exchange || this.o.credential ? (w.timeoutMs ?? 4000) : 0);
     }
     const nmi = this.kind === 'nmi' || this.o.checkNmi !== false ? (this.o.nmi?.timeoutMs ?? 1000) : 0;
     return nmi + (this.kind === 'identity' ? (this.o.identity?.timeoutMs ?? 4000) : 0);
@@ -99,7 +114,7 @@ export class IdentityHealth {
       const file = await checkFederatedToken(w);
       results.push(file);
       if (file.ok && w.proxyPort !== undefined) results.push(await checkWorkloadIdentityProxy(w));
-      if (results.every((r) => r.ok) && w.exchange) results.push(await this.token());
+      if (results.every((r) => r.ok) && (w.exchange || this.o.credential)) results.push(await this.token());
       if (results.every((r) => r.ok)) this.everOk = true;
       return this.note(results);
     }
@@ -131,6 +146,7 @@ export class IdentityHealth {
       const left = Math.ceil(((this.o.startupGraceMs ?? 180_000) - (now - this.started)) / 1000);
       return report(true, `no success yet, liveness holds during the startup grace (${left} s left): ${failed.reason}`);
     }
+    if (failed.restart === false) return report(true, `a restart cannot fix this, liveness holds (readiness fails): ${failed.reason}`);
     if (failed.transient && this.transientSince !== undefined) {
       const lasted = now - this.transientSince;
       const grace = this.o.transientGraceMs ?? 60_000;
@@ -147,7 +163,8 @@ export class IdentityHealth {
       return Promise.resolve(this.cached.result);
     }
     if (!this.inflight) {
-      const request = this.kind === 'workload-identity' ? exchangeFederatedToken(this.o.workloadIdentity) : checkIdentity(this.o.identity);
+      const request = this.o.credential ? this.credentialCheck(this.o.credential)
+        : this.kind === 'workload-identity' ? exchangeFederatedToken(this.o.workloadIdentity) : checkIdentity(this.o.identity);
       this.inflight = request.then((result) => {
         // A file that vanished between the file check and the exchange is not an exchange result.
         if (result.name === 'workload-identity') return result;
@@ -158,6 +175,15 @@ export class IdentityHealth {
       }).finally(() => { this.inflight = undefined; });
     }
     return this.inflight;
+  }
+
+  private credentialCheck(credential: TokenCredentialLike): Promise<CheckResult> {
+    if (this.kind === 'workload-identity') {
+      const w = this.o.workloadIdentity ?? {};
+      return checkCredential({ credential, scopes: w.scope ?? DEFAULT_WI_SCOPE, timeoutMs: w.timeoutMs, clientId: w.expectClientId, system: 'workload-identity' });
+    }
+    const i = this.o.identity ?? {};
+    return checkCredential({ credential, scopes: resourceScope(i.resource), timeoutMs: i.timeoutMs, clientId: i.clientId, objectId: i.objectId, verifyIdentity: i.verifyIdentity, system: 'pod-identity' });
   }
 
   /** Log changes only (verdict or reason), so a steady state is quiet and a fault is one line. */

@@ -1,6 +1,8 @@
 /**
  * The server example in docs/runtime.md runs as written (through the package's own
- * `cdk8s-identity-health/runtime` export), only its port changed and its `db` stubbed.
+ * `cdk8s-identity-health/runtime` export), only its port changed and its `db` stubbed; so does
+ * the app's-own-credential example, with @azure/identity's WorkloadIdentityCredential against the
+ * AAD stand-in (only instance discovery turned off: the stand-in is not a known authority).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Mock, startMock } from '../bed/bed';
 import { mockEnv, sleep } from './service';
+import { federatedToken, selfSignedCert, startAad, tokenDir, webhookEnv } from './aad';
 
 const ROOT = path.join(__dirname, '../..');
 let mock: Mock;
@@ -48,5 +51,34 @@ it('the README server example is at most 10 lines of code and answers /readyz, /
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+  }
+});
+
+it('the credential example checks through the app\'s own WorkloadIdentityCredential', async () => {
+  const md = fs.readFileSync(path.join(ROOT, 'docs/runtime.md'), 'utf8');
+  const code = [...md.matchAll(/```js\n([\s\S]*?)```/g)][1][1];
+  expect(code).toContain('const credential = new WorkloadIdentityCredential();');
+  expect(code).toContain('createHealthHandlers({ ...fromEnv(), credential })');
+  const files = tokenDir();
+  const cert = selfSignedCert(files.dir);
+  const aad = await startAad({ tls: cert });
+  try {
+    const program = `${code.replace('new WorkloadIdentityCredential()', 'new WorkloadIdentityCredential({ disableInstanceDiscovery: true })')}
+      health.report('readiness').then((r) => console.log(JSON.stringify(r)));`;
+    const env = { PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: cert.certFile, IDENTITY_HEALTH_CHECK: 'workload-identity', ...webhookEnv(aad, files.write(federatedToken())) };
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', program], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.stderr.on('data', (d) => (text += d));
+      const timer = setTimeout(() => { child.kill(); reject(new Error(`no report within 20 s: ${text}`)); }, 20_000);
+      child.on('exit', () => { clearTimeout(timer); resolve(text); });
+    });
+    const report = JSON.parse(out.trim().split('\n').at(-1)!);
+    expect(report, out).toMatchObject({ ok: true, checks: [{ name: 'workload-identity', ok: true }, { name: 'credential', ok: true }] });
+    expect(aad.requests().filter((r) => r.method === 'POST')).toHaveLength(1);
+  } finally {
+    await aad.stop();
+    files.cleanup();
   }
 });

@@ -5,20 +5,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Mock, startMock } from '../bed/bed';
+import { ManagedIdentity, Mock, NODE_MI, POD_MI, startMock } from '../bed/bed';
 import {
-  checkIdentity, checkNmi, createHealthHandlers, decodeJwtPayload, fromEnv, IdentityHealth, IdentityHealthOptions,
-  RUNTIME_ENV, tokenUrl,
+  checkIdentity, checkNmi, claimMismatch, createHealthHandlers, decodeJwtPayload, fromEnv, IdentityHealth, IdentityHealthOptions,
+  identitySelectorError, RUNTIME_ENV, tokenUrl,
 } from '../../src/runtime';
 
 const APPID = '11111111-1111-1111-1111-111111111111';
 const OID = '22222222-2222-2222-2222-222222222222';
+const OTHER_MI: ManagedIdentity = { clientId: '55555555-5555-5555-5555-555555555555', objectId: '66666666-6666-6666-6666-666666666666', resourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/billing' };
 
 let mock: Mock;
 beforeAll(async () => { mock = await startMock({ nmi: '127.0.0.1:0', imds: '127.0.0.1:0' }); });
 afterAll(async () => { await mock?.stop(); });
 afterEach(async () => {
-  await mock.set({ nmi: 'active', token: 'ok', identity: { appid: APPID, oid: OID } });
+  await mock.set({ nmi: 'active', token: 'ok', identity: { appid: APPID, oid: OID }, nmiVersion: '1.8.17', nmiMode: 'standard', podIdentities: [POD_MI], nodeIdentities: [NODE_MI, POD_MI], podInCache: true });
   await mock.reset();
 });
 
@@ -65,23 +66,47 @@ describe('checkIdentity', () => {
     expect(req.query).toBe(`?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net&client_id=${APPID}`);
   });
 
-  it('builds the URL with object_id or mi_res_id', () => {
-    expect(tokenUrl({ objectId: OID })).toBe(`http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F&object_id=${OID}`);
+  it('selects by msi_res_id (what IMDS documents and every NMI reads), never by object_id', async () => {
     expect(tokenUrl({ miResId: '/subscriptions/x/id', imdsEndpoint: 'http://127.0.0.1:1/' })).toMatch(/^http:\/\/127\.0\.0\.1:1\/metadata\/identity\/oauth2\/token\?/);
-    expect(tokenUrl({ miResId: '/subscriptions/x/id' })).toContain('mi_res_id=%2Fsubscriptions%2Fx%2Fid');
+    expect(tokenUrl({ miResId: '/subscriptions/x/id' })).toBe('http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F&msi_res_id=%2Fsubscriptions%2Fx%2Fid');
+    expect(tokenUrl({ clientId: APPID, objectId: OID })).not.toContain('object_id');
+    // An NMI older than 1.8.15 reads msi_res_id only: with mi_res_id it would answer with the first bound identity.
+    await mock.set({ identity: null, nmiVersion: '1.8.14', podIdentities: [OTHER_MI, POD_MI] });
+    expect((await checkIdentity(identity({ miResId: POD_MI.resourceId }))).ok).toBe(true);
+    const [req] = (await mock.requests()).filter((x) => x.kind === 'token');
+    expect(new URLSearchParams(req.query).get('msi_res_id')).toBe(POD_MI.resourceId);
+    expect(req.query).not.toMatch(/[?&]mi_res_id=/);
+    expect(req).toMatchObject({ by: 'nmi', status: 200 });
   });
 
-  it.each<[number, RegExp, boolean]>([
-    [400, /answered 400: mock_error: mock answers 400: bad request: several identities .* none is selected/, false],
-    [403, /answered 403.*not bound \(label aadpodidbinding/, false],
-    [404, /answered 404.*no AzureAssignedIdentity/, false],
-    [410, /answered 410.*IMDS is updating/, true],
-    [429, /answered 429.*throttled/, true],
-    [500, /answered 500.*transient/, true],
-    [503, /answered 503.*transient/, true],
-  ])('%i -> %s (transient %s)', async (status, reason, transient) => {
+  it('refuses objectId as the only selector (NMI ignores object_id), naming clientId/miResId; keeps it as a claim to verify', async () => {
+    const r = await checkIdentity(identity({ objectId: OID }));
+    expect(r).toMatchObject({ ok: false, transient: false, restart: false, reason: expect.stringMatching(/objectId .* cannot select the identity: AAD Pod Identity's NMI ignores object_id .* Select it with clientId \(IDENTITY_HEALTH_CLIENT_ID\) or miResId \(IDENTITY_HEALTH_MI_RES_ID\)/) });
+    expect(await count('token')).toBe(0);
+    expect(() => new IdentityHealth({ identity: { objectId: OID } })).toThrow(/identity-health: objectId .* cannot select the identity/);
+    expect(() => createHealthHandlers(fromEnv({ [RUNTIME_ENV.objectId]: OID, HOST_IP: '127.0.0.1' }))).toThrow(/NMI ignores object_id/);
+    expect(identitySelectorError({ miResId: '/subscriptions/x/id', objectId: OID })).toBeUndefined();
+    // Beside a selector, objectId is the oid claim to verify.
+    expect((await checkIdentity(identity({ clientId: APPID, objectId: OID }))).ok).toBe(true);
+    await mock.set({ identity: { appid: APPID, oid: '99999999-9999-9999-9999-999999999999' } });
+    expect(await checkIdentity(identity({ clientId: APPID, objectId: OID }))).toMatchObject({ ok: false, reason: expect.stringMatching(/another identity \(oid 9999.*expected 2222/) });
+  });
+
+  // NMI's statuses (aad-pod-identity pkg/nmi/server/server.go msiHandler): 404 no matching
+  // assigned identity, 403 matched but its token failed, 500 pod lookup failed. Restart only helps none of them.
+  it.each<[number, RegExp, boolean, boolean | undefined]>([
+    [400, /answered 400: mock_error: mock answers 400: bad request: the resource or the Metadata header is missing, or several identities .* none is selected \(set clientId or miResId\)/, false, false],
+    [403, /answered 403.*an identity matched but getting its token failed: .*not \(or no longer\) on the node's VMSS\/VM, or it was deleted and recreated .*Delete the pod so MIC assigns it again.*A container restart does not help/, false, false],
+    [404, /answered 404.*no identity assigned to this pod matches the request: check the pod's aadpodidbinding label .*clientId\/miResId .*A container restart does not help/, false, false],
+    [410, /answered 410.*IMDS is updating/, true, undefined],
+    [429, /answered 429.*throttled/, true, undefined],
+    [500, /answered 500.*NMI could not match this pod's IP to a pod or list pods \(is the API server reachable from NMI\?/, true, false],
+    [503, /answered 503.*transient/, true, undefined],
+  ])('%i -> %s (transient %s, restart %s)', async (status, reason, transient, restart) => {
     await mock.set({ token: status });
-    expect(await checkIdentity(identity())).toMatchObject({ ok: false, status, transient, reason: expect.stringMatching(reason) });
+    const r = await checkIdentity(identity());
+    expect(r).toMatchObject({ ok: false, status, transient, reason: expect.stringMatching(reason) });
+    expect(r.restart).toBe(restart);
   });
 
   it('treats a timeout as transient and returns within the bound', async () => {
@@ -95,9 +120,18 @@ describe('checkIdentity', () => {
     expect((await checkIdentity(identity({ clientId: APPID, objectId: OID }))).ok).toBe(true);
     await mock.set({ identity: { appid: '99999999-9999-9999-9999-999999999999', oid: OID } });
     const r = await checkIdentity(identity({ clientId: APPID }));
-    expect(r).toMatchObject({ ok: false, transient: false, reason: expect.stringMatching(/another identity \(appid 9999.*expected 1111.*is NMI intercepting/) });
+    expect(r).toMatchObject({ ok: false, transient: false, reason: expect.stringMatching(/another identity \(appid 9999.*expected 1111.*another identity bound to the pod answered, or the selector names the wrong one/) });
     expect((await checkIdentity(identity({ clientId: APPID, verifyIdentity: false }))).ok).toBe(true);
-    expect((await checkIdentity(identity({ objectId: OID }))).ok).toBe(true);
+  });
+
+  it('takes the client id from azp in v2.0 tokens (no appid there), from appid in v1.0 ones', () => {
+    const tok = (claims: object) => `x.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+    expect(claimMismatch(tok({ azp: APPID, oid: OID, ver: '2.0' }), { clientId: APPID, objectId: OID })).toBeUndefined();
+    expect(claimMismatch(tok({ azp: APPID.toUpperCase() }), { clientId: APPID })).toBeUndefined();
+    expect(claimMismatch(tok({ appid: APPID, ver: '1.0' }), { clientId: APPID })).toBeUndefined();
+    expect(claimMismatch(tok({ azp: OID }), { clientId: APPID })).toBe(`token was issued to another identity (azp ${OID}, expected ${APPID})`);
+    expect(claimMismatch(tok({ oid: OID }), { clientId: APPID })).toBe(`token was issued to another identity (appid/azp missing, expected ${APPID})`);
+    expect(claimMismatch(tok({}), { clientId: APPID, verifyIdentity: false })).toBeUndefined();
   });
 
   it('fails on a 200 without access_token, and keeps a token out of the reason', async () => {
@@ -147,6 +181,26 @@ describe('checkIdentity', () => {
   });
 });
 
+describe('pod identity faults as the stand-in models upstream (not raw statuses)', () => {
+  const faults: Array<[string, object, number, RegExp]> = [
+    ['pod not bound (no AzureIdentityBinding; managed mode answers at once)', { nmiMode: 'managed', podIdentities: [] }, 404, /no identity assigned to this pod matches the request/],
+    ['selector names an identity not bound to the pod', { nmiMode: 'managed', podIdentities: [OTHER_MI] }, 404, /no identity assigned to this pod matches/],
+    ['identity removed from the node\'s VMSS', { nodeIdentities: [] }, 403, /an identity matched but getting its token failed.*Delete the pod so MIC assigns it again/],
+    ['NMI cannot list pods (API server unreachable from NMI)', { podInCache: false }, 500, /NMI could not match this pod's IP to a pod or list pods/],
+  ];
+  it.each(faults)('%s -> %i with its own reason; NotReady, liveness holds after the graces', async (_name, state, status, reason) => {
+    await mock.set({ identity: null, ...state });
+    const clock = { t: 1_000_000 };
+    const h = new IdentityHealth({ nmi: nmi(), identity: identity({ clientId: APPID, timeoutMs: 3000 }), tokenCacheTtlMs: 0, startupGraceMs: 0, transientGraceMs: 0, now: () => clock.t });
+    const r = await h.readiness();
+    expect(r).toMatchObject({ ok: false, checks: [{ name: 'nmi', ok: true }, { name: 'identity', ok: false, status, restart: false, reason: expect.stringMatching(reason) }] });
+    clock.t += 600_000;
+    expect(await h.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(/^a restart cannot fix this/) });
+    const [req] = (await mock.requests()).filter((x) => x.kind === 'token');
+    expect(req).toMatchObject({ by: 'nmi', status });
+  });
+});
+
 describe('IdentityHealth (cache, graces) on a fake clock', () => {
   function make(o: Partial<IdentityHealthOptions> = {}) {
     const clock = { t: 1_000_000 };
@@ -176,9 +230,9 @@ describe('IdentityHealth (cache, graces) on a fake clock', () => {
   });
 
   it('liveness holds until the first success or the startup grace', async () => {
-    await mock.set({ token: 403 });
+    await mock.set({ token: 'bad-body' });
     const { h, clock } = make({ tokenCacheTtlMs: 0, startupGraceMs: 180_000 });
-    expect(await h.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(/startup grace \(180 s left\).*403/) });
+    expect(await h.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(/startup grace \(180 s left\).*no access_token/) });
     expect((await h.readiness()).ok).toBe(false);
     clock.t += 180_000;
     expect((await h.liveness()).ok).toBe(false);
@@ -189,8 +243,24 @@ describe('IdentityHealth (cache, graces) on a fake clock', () => {
     expect((await h.liveness()).ok).toBe(true);
     await mock.set({ nmi: 'down' });
     expect(await h.liveness()).toMatchObject({ ok: false, reason: expect.stringMatching(/NMI .* unreachable/) });
-    await mock.set({ nmi: 'active', token: 404 });
-    expect(await h.liveness()).toMatchObject({ ok: false, reason: expect.stringMatching(/404/) });
+    await mock.set({ nmi: 'active', token: 'bad-body' });
+    expect(await h.liveness()).toMatchObject({ ok: false, reason: expect.stringMatching(/no access_token/) });
+    const pinned = make({ tokenCacheTtlMs: 0, identity: identity({ clientId: APPID }) });
+    await mock.set({ token: 'ok' });
+    expect((await pinned.h.liveness()).ok).toBe(true);
+    await mock.set({ identity: { appid: '99999999-9999-9999-9999-999999999999' } });
+    expect(await pinned.h.liveness()).toMatchObject({ ok: false, reason: expect.stringMatching(/another identity \(appid 9999/) });
+  });
+
+  it.each([403, 404, 500])('NMI %i after a success: NotReady with the reason, liveness holds for good (a restart cannot fix it)', async (status) => {
+    const { h, clock } = make({ tokenCacheTtlMs: 0, transientGraceMs: 60_000 });
+    expect((await h.liveness()).ok).toBe(true);
+    await mock.set({ token: status });
+    expect(await h.readiness()).toMatchObject({ ok: false, reason: expect.stringMatching(new RegExp(`answered ${status}`)) });
+    for (const step of [0, 61_000, 600_000]) {
+      clock.t += step;
+      expect(await h.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(new RegExp(`^a restart cannot fix this, liveness holds \\(readiness fails\\): token request answered ${status}`)) });
+    }
   });
 
   it('transient faults fail readiness at once and liveness only after the transient grace', async () => {
@@ -199,7 +269,7 @@ describe('IdentityHealth (cache, graces) on a fake clock', () => {
     await mock.set({ token: 429 });
     expect((await h.readiness()).ok).toBe(false);
     clock.t += 30_000;
-    await mock.set({ token: 500 }); // another transient fault continues the streak
+    await mock.set({ token: 503 }); // another transient fault continues the streak
     expect(await h.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(/transient fault for 30 s, liveness holds up to 60 s/) });
     clock.t += 31_000;
     expect(await h.liveness()).toMatchObject({ ok: false, reason: expect.stringMatching(/lasting 61 s \(over 60 s\)/) });

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Mock, MockState, startMock } from '../bed/bed';
-import { driveHealthyProbes, mockEnv, Service, sleep, startService } from './service';
+import { driveHealthyProbes, mockEnv, Service, sleep, startBlackHoleProxy, startService } from './service';
 
 const CLIENT_ID = '11111111-1111-1111-1111-111111111111';
 const HEALTHY: MockState = { nmi: 'active', token: 'ok', identity: { appid: CLIENT_ID, oid: '22222222-2222-2222-2222-222222222222' } };
@@ -50,8 +50,9 @@ describe('example service, identity check (strategy 6)', () => {
     ['NMI down', { nmi: 'down' }, /NMI at .* unreachable: connect ECONNREFUSED/],
     ['NMI hanging', { nmi: 'hang' }, /NMI at .* did not answer: no answer within 1 s \(NMI hung or overloaded\?\)/],
     ['NMI slower than its 1 s timeout', { nmi: 'slow', nmiDelayMs: 1500 }, /NMI at .* did not answer/],
-    ['token 403', { token: 403 }, /answered 403.*not bound/],
-    ['token 404', { token: 404 }, /answered 404.*no AzureAssignedIdentity/],
+    ['token 403 (identity removed from the VMSS)', { token: 403 }, /answered 403.*an identity matched but getting its token failed.*Delete the pod so MIC assigns it again/],
+    ['token 404 (no matching assigned identity)', { token: 404 }, /answered 404.*no identity assigned to this pod matches the request/],
+    ['token 500 (NMI cannot reach the API server)', { token: 500 }, /answered 500.*NMI could not match this pod's IP to a pod or list pods/],
     ['token 400', { token: 400 }, /answered 400.*several identities/],
     ['token 200 without a token', { token: 'bad-body' }, /token response \(200\) carries no access_token/],
     ['token hanging', { token: 'hang' }, /token request: no answer within 2 s/],
@@ -102,20 +103,35 @@ describe('example service, identity check (strategy 6)', () => {
   it('a transient fault that outlasts the grace fails liveness', async () => {
     const s = await service({ ...noCache, IDENTITY_HEALTH_TRANSIENT_GRACE_SECONDS: '1' });
     expect((await s.get('/livez')).status).toBe(200);
-    await mock.set({ token: 500 });
+    await mock.set({ token: 503 });
     expect((await s.get('/livez')).status).toBe(200);
     await sleep(1200);
     const r = await s.get('/livez');
     expect(r.status).toBe(503);
-    expect(r.body.reason).toMatch(/transient fault lasting \d+ s \(over 1 s\).*answered 500/);
+    expect(r.body.reason).toMatch(/transient fault lasting \d+ s \(over 1 s\).*answered 503/);
+  });
+
+  it('NMI 403/404/500 after the graces: NotReady with the reason, liveness stays 200 (a restart cannot fix them)', async () => {
+    const s = await service({ ...noCache, IDENTITY_HEALTH_STARTUP_GRACE_SECONDS: '0', IDENTITY_HEALTH_TRANSIENT_GRACE_SECONDS: '0' });
+    expect((await s.get('/livez')).status).toBe(200);
+    for (const token of [403, 404, 500]) {
+      await mock.set({ token });
+      await sleep(50);
+      const ready = await s.get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks[1]).toMatchObject({ name: 'identity', ok: false, restart: false });
+      const live = await s.get('/livez');
+      expect(live.status).toBe(200);
+      expect(live.body.reason).toMatch(new RegExp(`^a restart cannot fix this, liveness holds \\(readiness fails\\): token request answered ${token}`));
+    }
   });
 
   it('liveness holds until the first success, for the startup grace only', async () => {
-    await mock.set({ token: 403 });
+    await mock.set({ token: 'bad-body' });
     const s = await service({ ...noCache, IDENTITY_HEALTH_STARTUP_GRACE_SECONDS: '2' });
     const live = await s.get('/livez');
     expect(live.status).toBe(200);
-    expect(live.body.reason).toMatch(/startup grace .*403/);
+    expect(live.body.reason).toMatch(/startup grace .*no access_token/);
     expect((await s.get('/readyz')).status).toBe(503);
     await sleep(2100);
     expect((await s.get('/livez')).status).toBe(503);
@@ -138,6 +154,23 @@ describe('example service, identity check (strategy 6)', () => {
     await mock.set({ token: 429 });
     for (let i = 0; i < 5; i++) expect((await s.get('/readyz')).status).toBe(200); // cached success
     expect((await tokenRequests()).length).toBe(1);
+  });
+});
+
+describe('example service behind an HTTP proxy env (AKS HTTP proxy)', () => {
+  it('reaches NMI and IMDS directly: a black-hole http_proxy/HTTPS_PROXY/ALL_PROXY is never used', async () => {
+    const hole = await startBlackHoleProxy();
+    try {
+      const s = await service({ IDENTITY_HEALTH_CHECK: 'identity', IDENTITY_HEALTH_TOKEN_CACHE_TTL_SECONDS: '0', IDENTITY_HEALTH_CLIENT_ID: CLIENT_ID, ...hole.env });
+      const r = await s.get('/readyz');
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect((await s.get('/livez')).status).toBe(200);
+      expect(r.ms).toBeLessThan(1000);
+      expect(hole.connections()).toBe(0);
+      expect((await tokenRequests()).length).toBe(2);
+    } finally {
+      await hole.stop();
+    }
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { Mock } from '../bed/bed';
 
@@ -70,6 +71,28 @@ export async function startService(env: Record<string, string>): Promise<Service
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A proxy that accepts connections and never answers (a black hole), and the env that points
+ * every proxy variable at it (as AKS's HTTP proxy feature injects http_proxy/HTTPS_PROXY into
+ * pods; NODE_USE_ENV_PROXY makes newer Node honour them). A check that used it would hang.
+ */
+export async function startBlackHoleProxy(): Promise<{ env: Record<string, string>; connections(): number; stop(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let count = 0;
+  const server = net.createServer((s) => { count++; sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => undefined); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  const env = { http_proxy: url, HTTP_PROXY: url, https_proxy: url, HTTPS_PROXY: url, all_proxy: url, ALL_PROXY: url, NODE_USE_ENV_PROXY: '1' };
+  return {
+    env,
+    connections: () => count,
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
 
 /**
  * Kubelet-like probe traffic, much faster: readiness and liveness concurrently every 50 ms for

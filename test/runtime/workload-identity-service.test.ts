@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../strategies';
 import { Aad, CLIENT_ID, federatedToken, selfSignedCert, startAad, startConnectProxy, tokenDir, webhookEnv } from './aad';
-import { driveHealthyProbes, Service, sleep, startService } from './service';
+import { driveHealthyProbes, Service, sleep, startBlackHoleProxy, startService } from './service';
 
 let aad: Aad;
 let files: ReturnType<typeof tokenDir>;
@@ -95,21 +95,56 @@ describe('example service, workload identity check (strategy 9)', () => {
     const s = await service(podEnv({ ...noCache, AZURE_CLIENT_ID: '55555555-5555-5555-5555-555555555555' }));
     const r = await s.get('/readyz');
     expect(r.status).toBe(503);
-    expect(r.body.reason).toBe(`AZURE_CLIENT_ID is 55555555-5555-5555-5555-555555555555, expected ${CLIENT_ID} (service account annotation azure.workload.identity/client-id)`);
+    expect(r.body.reason).toMatch(/^AZURE_CLIENT_ID is 55555555-5555-5555-5555-555555555555, expected 4444.*: fix the ServiceAccount annotation azure.workload.identity\/client-id/);
+    expect((await s.get('/livez')).status).toBe(200); // recreating the pod fixes it, a restart does not
     expect(aad.requests()).toHaveLength(0);
   });
 
-  it('a pod the webhook did not mutate: not ready with the reason, live during the startup grace only', async () => {
-    const env = strategyEnv({ clientId: CLIENT_ID, startupGrace: 2 });
+  it('a pod the webhook did not mutate: not ready with the reason, and no restart loop after the startup grace', async () => {
+    const env = strategyEnv({ clientId: CLIENT_ID, startupGrace: 1 });
     const s = await service(env); // no AZURE_* at all
     const ready = await s.get('/readyz');
     expect(ready.status).toBe(503);
-    expect(ready.body.reason).toMatch(/^AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST are not set: the workload identity webhook did not mutate this pod \(label azure.workload.identity\/use: "true" missing/);
+    expect(ready.body.reason).toMatch(/^none of AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST is set: the workload identity webhook did not mutate this container. The pod lacks the label azure.workload.identity\/use: "true"/);
     const live = await s.get('/livez');
     expect(live.status).toBe(200);
     expect(live.body.reason).toMatch(/startup grace/);
-    await sleep(2100);
-    expect((await s.get('/livez')).status).toBe(503);
+    await sleep(1100);
+    const after = await s.get('/livez');
+    expect(after.status).toBe(200);
+    expect(after.body.reason).toMatch(/^a restart cannot fix this, liveness holds \(readiness fails\): none of AZURE_CLIENT_ID/);
+  });
+
+  it('the ServiceAccount annotation missing (AZURE_CLIENT_ID alone unset): says so, NotReady, no restart', async () => {
+    const env = podEnv({ ...noCache, IDENTITY_HEALTH_STARTUP_GRACE_SECONDS: '0' });
+    delete env.AZURE_CLIENT_ID;
+    const s = await service(env);
+    const r = await s.get('/readyz');
+    expect(r.status).toBe(503);
+    expect(r.body.reason).toMatch(/^AZURE_CLIENT_ID is not set while the other webhook variables are: the pod's ServiceAccount has no annotation azure.workload.identity\/client-id/);
+    expect((await s.get('/livez')).status).toBe(200);
+    expect(aad.requests()).toHaveLength(0);
+  });
+
+  it('AZURE_KUBERNETES_TOKEN_PROXY set (custom token endpoint): no exchange at AZURE_AUTHORITY_HOST, ready, and says why', async () => {
+    const s = await service(podEnv({ ...noCache, AZURE_KUBERNETES_TOKEN_PROXY: 'https://127.0.0.1:1' }));
+    const r = await s.get('/readyz');
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.checks[2]).toMatchObject({ name: 'wi-exchange', ok: true, reason: expect.stringMatching(/^token exchange skipped: AZURE_KUBERNETES_TOKEN_PROXY is set \(custom token endpoint\)/) });
+    expect(aad.requests()).toHaveLength(0);
+  });
+
+  it('behind a black-hole http_proxy/HTTPS_PROXY/ALL_PROXY: the proxy sidecar is reached directly, the checks pass', async () => {
+    const hole = await startBlackHoleProxy();
+    try {
+      const s = await service(podEnv({ ...noCache, ...hole.env })); // AZURE_AUTHORITY_HOST is http here: HTTPS_PROXY is for https only
+      const r = await s.get('/readyz');
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.checks.map((c: { name: string }) => c.name)).toEqual(['workload-identity', 'wi-proxy', 'wi-exchange']);
+      expect(hole.connections()).toBe(0);
+    } finally {
+      await hole.stop();
+    }
   });
 
   it('a short AAD 5xx burst fails readiness but not liveness; a missing federated credential fails liveness at once', async () => {

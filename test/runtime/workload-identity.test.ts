@@ -43,15 +43,24 @@ describe('checkFederatedToken: webhook env and token file', () => {
     noToken(r);
   });
 
-  it.each([['AZURE_CLIENT_ID'], ['AZURE_TENANT_ID'], ['AZURE_FEDERATED_TOKEN_FILE'], ['AZURE_AUTHORITY_HOST']])('without %s: the webhook did not mutate the pod', async (name) => {
+  // Per variable, as the webhook sets them (azure-workload-identity v1.6 pkg/webhook/webhook.go
+  // addEnvironmentVariables); each needs the pod recreated, so no restart (restart: false).
+  it.each<[string, RegExp]>([
+    ['AZURE_CLIENT_ID', /^AZURE_CLIENT_ID is not set while the other webhook variables are: the pod's ServiceAccount has no annotation azure.workload.identity\/client-id \(missing, empty or misspelt\).*recreate the pod \(a container restart does not help\)$/],
+    ['AZURE_TENANT_ID', /^AZURE_TENANT_ID is not set while the other webhook variables are: neither the ServiceAccount annotation azure.workload.identity\/tenant-id nor the webhook's configured tenant/],
+    ['AZURE_FEDERATED_TOKEN_FILE', /^AZURE_FEDERATED_TOKEN_FILE is not set while the other webhook variables are: the container defines it itself, empty \(the webhook keeps a variable the container already has\)/],
+    ['AZURE_AUTHORITY_HOST', /^AZURE_AUTHORITY_HOST is not set while the other webhook variables are/],
+  ])('without %s: says which source the webhook takes it from', async (name, reason) => {
     const r = await checkFederatedToken(wi({}, { [name]: undefined }));
-    expect(r).toMatchObject({ ok: false, transient: false });
-    expect(r.reason).toBe(`${name} is not set: the workload identity webhook did not mutate this pod (label azure.workload.identity/use: "true" missing, or the webhook was not running when the pod was created)`);
+    expect(r).toMatchObject({ ok: false, transient: false, restart: false, reason: expect.stringMatching(reason) });
+    expect((await checkFederatedToken(wi({}, { [name]: '' }))).reason).toMatch(reason);
   });
 
-  it('names every missing variable at once (pod created before the webhook ran)', async () => {
+  it('none set: the pod lacks the azure.workload.identity/use label (the webhook, failurePolicy Fail, never starts a pod unmutated)', async () => {
     const r = await checkFederatedToken({ env: {} });
-    expect(r.reason).toMatch(/^AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST are not set: the workload identity webhook did not mutate/);
+    expect(r).toMatchObject({ ok: false, restart: false });
+    expect(r.reason).toMatch(/^none of AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST is set: the workload identity webhook did not mutate this container. The pod lacks the label azure.workload.identity\/use: "true" .*or this container is listed in the annotation azure.workload.identity\/skip-containers/);
+    expect(r.reason).not.toMatch(/webhook was not running/);
   });
 
   it('reads process.env by default', async () => {
@@ -60,7 +69,7 @@ describe('checkFederatedToken: webhook env and token file', () => {
       Object.assign(process.env, webhookEnv(aad, files.write(federatedToken())));
       expect((await checkFederatedToken()).ok).toBe(true);
       delete process.env.AZURE_TENANT_ID;
-      expect((await checkFederatedToken()).reason).toMatch(/^AZURE_TENANT_ID is not set/);
+      expect((await checkFederatedToken()).reason).toMatch(/^AZURE_TENANT_ID is not set while/);
     } finally {
       for (const k of Object.keys(webhookEnv(aad, ''))) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
     }
@@ -69,8 +78,10 @@ describe('checkFederatedToken: webhook env and token file', () => {
   it('checks AZURE_CLIENT_ID against the expected client id (case-insensitive GUID)', async () => {
     expect((await checkFederatedToken(wi({ expectClientId: CLIENT_ID.toUpperCase() }))).ok).toBe(true);
     const other = '55555555-5555-5555-5555-555555555555';
-    expect((await checkFederatedToken(wi({ expectClientId: other }))).reason)
-      .toBe(`AZURE_CLIENT_ID is ${CLIENT_ID}, expected ${other} (service account annotation azure.workload.identity/client-id)`);
+    expect(await checkFederatedToken(wi({ expectClientId: other }))).toMatchObject({
+      ok: false, restart: false,
+      reason: `AZURE_CLIENT_ID is ${CLIENT_ID}, expected ${other}: fix the ServiceAccount annotation azure.workload.identity/client-id (or the container's own AZURE_CLIENT_ID, which the webhook keeps) and recreate the pod; a container restart does not help`,
+    });
   });
 
   it.each<[string, () => string, RegExp]>([
@@ -397,12 +408,25 @@ describe('IdentityHealth with workload identity, on a fake clock', () => {
     expect((await h.liveness()).reason).toMatch(/transient fault for 0 s/); // the grace starts again
   });
 
-  it('holds liveness during the startup grace until the first success (webhook env missing at start)', async () => {
-    const h = new IdentityHealth({ check: 'workload-identity', workloadIdentity: { env: {} }, startupGraceMs: 180_000, now: () => t });
-    expect(await h.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(/startup grace \(180 s left\): AZURE_CLIENT_ID, .* are not set/) });
+  it('holds liveness during the startup grace until the first success (token file missing at start)', async () => {
+    const h = new IdentityHealth({ check: 'workload-identity', workloadIdentity: wi({}, { AZURE_FEDERATED_TOKEN_FILE: path.join(files.dir, 'later') }), startupGraceMs: 180_000, now: () => t });
+    expect(await h.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(/startup grace \(180 s left\): federated token file .*later is missing/) });
     expect((await h.readiness()).ok).toBe(false);
     t += 180_000;
     expect((await h.liveness()).ok).toBe(false);
+  });
+
+  it.each<[string, Record<string, string | undefined>, RegExp]>([
+    ['webhook never mutated the pod', { AZURE_CLIENT_ID: undefined, AZURE_TENANT_ID: undefined, AZURE_FEDERATED_TOKEN_FILE: undefined, AZURE_AUTHORITY_HOST: undefined }, /none of AZURE_CLIENT_ID/],
+    ['ServiceAccount annotation missing', { AZURE_CLIENT_ID: undefined }, /annotation azure.workload.identity\/client-id/],
+  ])('%s: NotReady with the reason, liveness never fails (only recreating the pod helps: no restart loop)', async (_name, env, reason) => {
+    const h = new IdentityHealth({ check: 'workload-identity', workloadIdentity: wi({ exchange: true }, env), startupGraceMs: 180_000, now: () => t });
+    expect(await h.readiness()).toMatchObject({ ok: false, reason: expect.stringMatching(reason) });
+    for (const step of [0, 180_000, 3_600_000]) {
+      t += step;
+      expect(await h.liveness()).toMatchObject({ ok: true, reason: expect.stringMatching(reason) });
+    }
+    expect(exchanges()).toBe(0);
   });
 
   it('logs changes only, never a token', async () => {
@@ -453,7 +477,7 @@ describe('fromEnv for workload identity (strategy 9)', () => {
   it('the webhook env comes from the given map, not process.env', async () => {
     const env = { ...base, ...webhookEnv(aad, files.write(federatedToken())) };
     expect((await new IdentityHealth(fromEnv(env)).readiness()).ok).toBe(true);
-    expect((await new IdentityHealth(fromEnv(base)).readiness()).reason).toMatch(/are not set/);
+    expect((await new IdentityHealth(fromEnv(base)).readiness()).reason).toMatch(/^none of AZURE_CLIENT_ID/);
   });
 
   it.each<[Record<string, string>, RegExp]>([
