@@ -520,13 +520,13 @@ export const FAULT_EXPECTED: Record<AnyStrategyId, Record<string, string>> = {
   'nmi-app-check': NMI_ONLY_PROBES,
   'identity-init': INIT_ONLY,
   'identity-probes': PI_FAULTS_PROBES,
-  // The runtime module (src/runtime) still restarts on NMI 403 and on 404 in managed mode: its
-  // side of the decision (issue 9, point 6) is the runtime's to make; until then this is what it does.
-  'identity-app-check': { ...PI_FAULTS_PROBES, 'identity-removed': 'NotReady, restart', 'unbound-managed': 'NotReady, restart' },
+  // The runtime module holds liveness on NMI 403/404/500 as the probes do (src/runtime: restart false).
+  'identity-app-check': PI_FAULTS_PROBES,
   'workload-identity-init': WI_NOT_MUTATED,
   'workload-identity-probes': WI_NOT_MUTATED,
-  // The runtime module's /readyz (also the startup probe's path) fails on these, so the startup
-  // probe restarts the container after its 180 s: the runtime side of point 11 is the runtime's.
+  // The runtime module's /livez holds on these (restart false), but its /readyz is also the startup
+  // probe's path (strategies/options.ts readinessPath): the startup probe fails for its 180 s and
+  // kubelet restarts the container, every ~3 min. Left as observed; see docs/behaviour.md.
   'workload-identity-app-check': { 'wi-label-missing': 'never Ready, restarts', 'wi-annotation-missing': 'never Ready, restarts' },
 };
 
