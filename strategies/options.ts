@@ -74,6 +74,7 @@ export interface TokenOptions {
   /**
    * Refused with pod identity: NMI never reads `object_id` (it selects by `client_id` or
    * `msi_res_id` only), so another identity bound to the pod would answer. Use clientId or miResId.
+   * @default not set
    */
   readonly objectId?: string;
   /** ARM resource id of the identity to request (sent as `msi_res_id`, which every NMI and IMDS read). @default not set */
