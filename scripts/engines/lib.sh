@@ -36,17 +36,19 @@ engine_build() {
   work=$(mktemp -d)
   log="$dir.build.log"
   echo "engines: building $name from $module@$version (log: $log)"
-  local start=$SECONDS
-  if ! (
-    cd "$work"
-    go mod init ih-engine-build >/dev/null 2>&1
-    printf 'require %s %s\n%s\n' "$module" "$version" "$extra" >>go.mod
-    printf 'package main\n\nimport _ "%s"\n' "$pkg" >tools.go
-    GOFLAGS=-mod=mod go mod tidy
-    mkdir -p "$dir.tmp"
+  # Wall time depends on the machine's load; user+sys CPU seconds do not (a 2-core machine needs about half as wall time).
+  local times TIMEFORMAT='%0R s wall, %0U s user + %0S s sys CPU'
+  if ! times=$( { time ( {
+    # Each step must succeed (set -e does not apply inside an `if` condition).
+    cd "$work" &&
+    go mod init ih-engine-build >/dev/null 2>&1 &&
+    printf 'require %s %s\n%s\n' "$module" "$version" "$extra" >>go.mod &&
+    printf 'package main\n\nimport _ "%s"\n' "$pkg" >tools.go &&
+    GOFLAGS=-mod=mod go mod tidy &&
+    mkdir -p "$dir.tmp" &&
     CGO_ENABLED=${ENGINE_CGO:-0} nice -n 10 go build -mod=mod -trimpath ${ENGINE_TAGS:+-tags "$ENGINE_TAGS"} \
       -ldflags "${ENGINE_LDFLAGS:-} -s -w" -o "$dir.tmp/$name" "$pkg"
-  ) >"$log" 2>&1; then
+  } >"$log" 2>&1 ); } 2>&1 ); then
     echo "engines: FAILED to build $name from $module@$version (package $pkg); last lines of $log:" >&2
     tail -n 30 "$log" >&2
     rm -rf "$work" "$dir.tmp"
@@ -54,7 +56,8 @@ engine_build() {
   fi
   rm -rf "$work" "$dir"
   mv "$dir.tmp" "$dir"
-  echo "engines: built $name $version in $((SECONDS - start)) s"
+  echo "engines: built $name $version in $times"
+  echo "$times" >"$dir/build-time"
   engine_record "$name" "$version" "$bin"
 }
 

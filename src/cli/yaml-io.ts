@@ -38,6 +38,15 @@ export const MAX_DOCUMENT_MB = 32;
 const CHUNK = 256 * 1024;
 const MB = 2 ** 20;
 
+/**
+ * Every YAML we write is written for YAML 1.1 readers too: strings such a reader would take for
+ * something else (2018-02-01 a timestamp, on/yes/y a boolean, 0755 octal) are quoted. kustomize
+ * (kyaml) read our unquoted IMDS api-version `2018-02-01` as a timestamp and wrote
+ * `2018-02-01T00:00:00Z` (kustomize v5.7.1, test/slow/pipelines); Kyverno reads YAML 1.1 too.
+ * Reading stays YAML 1.2.
+ */
+export const WRITE_VERSION = '1.1' as const;
+
 function mb(bytes: number): string { return `${(bytes / MB).toFixed(1)} MB`; }
 
 /** The --max-input-mb value, validated (it arrives as the string the user typed, or the default). */
@@ -342,7 +351,7 @@ class TextEditor {
     const key = `${this.indentSeq ? 1 : 0}${indent} ${JSON.stringify(value)}`;
     let out = rendered.get(key);
     if (out === undefined) {
-      out = indentLines(YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false }), indent);
+      out = indentLines(YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false, version: WRITE_VERSION }), indent);
       if (rendered.size < 1000) rendered.set(key, out);
     }
     return out;
@@ -358,7 +367,7 @@ class TextEditor {
     // A scalar or flow collection: replace its text in place, in flow style on one line.
     const r = (node as YAML.Node | null)?.range;
     if (!r || (isObj(after) || Array.isArray(after)) && r[0] === r[1]) throw new Error('no source range');
-    const flow = YAML.stringify(after, { collectionStyle: 'flow', lineWidth: 0, doubleQuotedMinMultiLineLength: Infinity }).replace(/\n$/, '');
+    const flow = YAML.stringify(after, { collectionStyle: 'flow', lineWidth: 0, doubleQuotedMinMultiLineLength: Infinity, version: WRITE_VERSION }).replace(/\n$/, '');
     if (flow.includes('\n')) throw new Error('multi-line flow value');
     this.risky = true;
     this.add(r[0], r[1], flow);
@@ -457,7 +466,7 @@ function renderDocument(p: Parsed, i: number, after: unknown): string {
   }
   const c = d.contents as YAML.Node;
   patchNode(d, c, p.values[i], after);
-  const w = new YAML.Document();
+  const w = new YAML.Document(undefined, { version: WRITE_VERSION });
   // The text before the contents (comments, `---`) is kept as it is below: not rendered twice.
   const first = YAML.isCollection(c) ? (c.items[0] as any) : undefined;
   for (const n of [c, YAML.isPair(first) ? first.key : first] as any[]) if (n && n.range?.[0] === c.range![0]) { n.commentBefore = undefined; n.spaceBefore = false; }

@@ -3,11 +3,12 @@
  * the strategy's Plan (the same plan `apply` uses, so there is no second definition of a
  * strategy). Pod rules reach Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs and
  * CronJobs through Kyverno's autogen. Where `apply` would report a conflict, the policy keeps the
- * user's value: probes and env values use add-if-absent anchors, `+(readinessProbe)`.
+ * user's probes (add-if-absent anchors, `+(readinessProbe)`); env vars and mounts of the same name
+ * take our value.
  */
 import type { Plan } from '../pod-template/apply';
 import { STRATEGIES_ANNOTATION } from '../pod-template/pieces';
-import type { Container, EnvVar, VolumeMount } from '../pod-template/types';
+import type { Container } from '../pod-template/types';
 import type { LabelRequirement } from './selector';
 
 export const AUTOGEN_CONTROLLERS = 'Deployment,StatefulSet,DaemonSet,ReplicaSet,Job,CronJob';
@@ -18,25 +19,18 @@ export class PolicyError extends Error {
 
 const anchor = (k: string) => `+(${k})`;
 
-/** An env var merged by name whose value is only added where the container has none. */
-function envPatch(e: EnvVar): Record<string, unknown> {
-  const { name, ...rest } = e;
-  return { name, ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [anchor(k), v])) };
-}
-
-function mountPatch(m: VolumeMount): Record<string, unknown> {
-  const { name, ...rest } = m;
-  return { name, ...Object.fromEntries(Object.entries(rest).map(([k, v]) => [anchor(k), v])) };
-}
-
 /** The container-level part of the patch: conditional on the container name (never adds a container). */
 function containerPatch(name: string, plan: Plan): Record<string, unknown> {
   if (typeof plan.target.probes === 'function') {
     throw new PolicyError(`${plan.strategy}: the probes' port defaults to each container's first port, which a Kyverno patch cannot read: give --port`);
   }
   const out: Record<string, unknown> = { '(name)': name };
-  if (plan.target.env.length) out.env = plan.target.env.map(envPatch);
-  if (plan.target.volumeMounts.length) out.volumeMounts = plan.target.volumeMounts.map(mountPatch);
+  // Env vars and mounts merge by name, without anchors: Kyverno treats a list item that carries an
+  // anchor as a condition on each existing item, so `{name: HOST_IP, +(valueFrom): ...}` never adds
+  // the variable, and two such items make it panic (Kyverno v1.19.1,
+  // pkg/engine/mutate/patch/strategicPreprocessing.go: processListOfMaps, deleteAnchorsInList).
+  if (plan.target.env.length) out.env = plan.target.env;
+  if (plan.target.volumeMounts.length) out.volumeMounts = plan.target.volumeMounts;
   for (const [k, p] of Object.entries(plan.target.probes)) if (p) out[anchor(k)] = p;
   return out;
 }
@@ -58,21 +52,43 @@ export function podPatch(plan: Plan): Record<string, unknown> {
   };
 }
 
-function selectorOf(reqs: readonly LabelRequirement[]): Record<string, unknown> {
-  const matchLabels = Object.fromEntries(reqs.filter((r) => r.operator === 'In').map((r) => [r.key, r.value!]));
-  const matchExpressions = reqs.filter((r) => r.operator !== 'In').map((r) => ({ key: r.key, operator: r.operator, ...(r.operator === 'NotIn' ? { values: [r.value!] } : {}) }));
-  return { ...(Object.keys(matchLabels).length ? { matchLabels } : {}), ...(matchExpressions.length ? { matchExpressions } : {}) };
+/**
+ * The label requirements as preconditions on the pod's labels, not as a match `selector`: Kyverno
+ * generates no rules for the pod controllers when a rule matches by selector (Kyverno v1.19.1,
+ * pkg/autogen/v1/autogen.go: checkAutogenSupport), while autogen rewrites `request.object.metadata`
+ * in preconditions to the controller's pod template (pkg/autogen/v1/rule.go), as the selector means.
+ */
+function preconditionsOf(reqs: readonly LabelRequirement[]): Record<string, unknown>[] {
+  // Label keys and values are checked against Kubernetes label syntax (selector.ts): no quotes or braces.
+  const keys = "{{ keys(request.object.metadata.labels || `{}`) }}";
+  const value = (k: string) => `{{ request.object.metadata.labels."${k}" || '' }}`;
+  return reqs.map((r) => {
+    switch (r.operator) {
+      case 'Exists': return { key: keys, operator: 'AnyIn', value: [r.key] };
+      case 'DoesNotExist': return { key: keys, operator: 'AllNotIn', value: [r.key] };
+      case 'In': return { key: value(r.key), operator: 'Equals', value: r.value! };
+      default: return { key: value(r.key), operator: 'NotEquals', value: r.value! };
+    }
+  });
 }
 
 /**
- * Kyverno reads `$(path)` without a space inside as a reference to another field of the
- * resource, and `{{ }}` as a variable. The scripts' `$(ih_token)` becomes `$( ih_token )`, the
- * same command substitution for sh; `{{` never occurs in them (checked).
+ * Kyverno reads `$(...)` without a space up to its `)` as a reference to another field of the
+ * resource (a missing field fails the rule), and un-escapes `\$(...)` to `$(...)` (Kyverno v1.19.1,
+ * pkg/engine/variables/regex/vars.go: RegexReferences, RegexEscpReferences). Each `$(` that its
+ * un-escape would match gets a backslash, so the pod receives exactly the script `apply` writes
+ * (the scripts' `$(ih_token)`); `{{` (a Kyverno variable) never occurs in them (checked).
  */
+const KYVERNO_ESCAPABLE = /\$\([^\n][^ )]*\)/g;
+
 export function kyvernoSafe<T>(v: T): T {
   if (typeof v === 'string') {
     if (v.includes('{{')) throw new PolicyError(`a value contains "{{", which Kyverno would read as a variable: ${v.slice(0, 80)}`);
-    return v.replace(/\$\(([^\s()]+)\)/g, '$( $1 )') as T;
+    return v.replace(KYVERNO_ESCAPABLE, (m) => {
+      // Kyverno removes one backslash per match: a `$(` inside a match would keep its backslash.
+      if (m.slice(2).includes('$(')) throw new PolicyError(`a value contains "${m}", which Kyverno cannot be told to leave as it is`);
+      return `\\${m}`;
+    }) as T;
   }
   if (Array.isArray(v)) return v.map(kyvernoSafe) as T;
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, kyvernoSafe(x)])) as T;
@@ -97,7 +113,8 @@ export function kyvernoPolicy(plan: Plan, o: { name: string; match: readonly Lab
       background: false,
       rules: [{
         name: `add-${plan.strategy}`,
-        match: { any: [{ resources: { kinds: ['Pod'], selector: selectorOf(o.match) } }] },
+        match: { any: [{ resources: { kinds: ['Pod'] } }] },
+        ...(o.match.length ? { preconditions: { all: preconditionsOf(o.match) } } : {}),
         mutate: { patchStrategicMerge: kyvernoSafe(podPatch(plan)) },
       }],
     },

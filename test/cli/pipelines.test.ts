@@ -1,4 +1,4 @@
-/** Pipelines: `apply -` as a Helm post-renderer, and `krm` as a KRM function (piped, through kubectl's kustomize and through kpt). */
+/** Pipelines: `apply -` as a Helm post-renderer, and `krm` as a KRM function (piped, through kubectl's kustomize and through kpt; standalone kustomize and Helm run in test/slow/pipelines). */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -88,6 +88,25 @@ describe('KRM function', () => {
     expect(unknownKey.stderr).toMatch(/unknown key\(s\) nmi-prot/);
     expect(run(['krm'], { input: cm({ strategy: 'nope' }) }).stderr).toMatch(/unknown strategy "nope"/);
     expect(run(['krm'], { input: cm({ strategy: 'nmi-init', 'nmi-port': '80; id' }) }).code).toBe(2);
+  });
+
+  it('what we write reads the same to a YAML 1.1 reader (kustomize, Kyverno): 2018-02-01 stays a string', () => {
+    // kustomize v5.7.1 read an unquoted `value: 2018-02-01` (the IMDS api-version) as a timestamp: test/slow/pipelines.
+    const same = (text: string) => {
+      const as11 = YAML.parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJS());
+      expect(as11).toEqual(YAML.parseAllDocuments(text).map((d) => d.toJS()));
+    };
+    // microservices-demo's loadgenerator has no probes: it takes the app check.
+    const input = fs.readFileSync(path.join(CORPUS, 'microservices-demo.yaml'), 'utf8');
+    const applied = run(['apply', '-s', 'identity-app-check', '--port', '8080', '--on-conflict', 'skip', '-'], { input });
+    expect(applied.stdout).toMatch(/value: "2018-02-01"/);
+    same(applied.stdout);
+    const krm = run(['krm'], { input: resourceList(docs(input).filter(Boolean), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fn' }, data: { strategy: 'identity-app-check', port: '8080', 'on-conflict': 'skip' } }) });
+    expect(krm.code, krm.stderr).toBe(0);
+    expect(krm.stdout).toMatch(/value: "2018-02-01"/);
+    same(krm.stdout);
+    same(run(['policy', '--engine', 'kyverno', '-s', 'identity-app-check', '--port', '8080']).stdout);
+    same(run(['synth', '-s', 'identity-app-check', '--port', '8080']).stdout);
   });
 
   it("kubectl's built-in kustomize: exits 0 without running the exec function (the trap docs/pipelines.md warns of), or runs it where it has --enable-exec", () => {

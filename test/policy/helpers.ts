@@ -1,4 +1,7 @@
-/** Test-side stand-ins for the cluster engines: a strategic-merge emulation of Kyverno's patch, and CEL evaluation of a VAP. */
+/**
+ * The corpus's workloads, and CEL evaluation of a VAP (@bufbuild/cel). Kyverno itself runs in
+ * test/slow/pipelines (the real CLI), which replaced the strategic-merge emulation that was here.
+ */
 import { run as cel } from '@bufbuild/cel';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -17,40 +20,12 @@ export function templateOf(d: any): any {
   return d.kind === 'Pod' ? d : d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template : d.spec.template;
 }
 
-const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
-const plainKey = (k: string) => k.replace(/^\+\((.*)\)$/, '$1');
-const strip = (v: any): any => Array.isArray(v) ? v.map(strip) : v && typeof v === 'object'
-  ? Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('(')).map(([k, x]) => [plainKey(k), strip(x)])) : v;
-
-/**
- * Kyverno's patchStrategicMerge, as far as our patches use it: maps merge, lists of named items
- * merge by name (new items appended), `+(key)` adds only where absent, a list item with
- * `(name): value` applies only to items with that name ('*': every item) and never adds one.
- */
-export function strategicMerge(target: any, patch: any): any {
-  for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith('+(')) { const key = plainKey(k); if (target[key] === undefined) target[key] = strip(clone(v)); continue; }
-    if (Array.isArray(v) && v.every((x) => x && typeof x === 'object' && ('name' in x || '(name)' in x))) {
-      const list: any[] = (target[k] ??= []);
-      for (const item of v as any[]) {
-        if ('(name)' in item) {
-          for (const t of list) if (item['(name)'] === '*' || t.name === item['(name)']) strategicMerge(t, Object.fromEntries(Object.entries(item).filter(([x]) => x !== '(name)')));
-          continue;
-        }
-        const have = list.find((t) => t.name === item.name);
-        if (have) strategicMerge(have, item); else list.push(strip(clone(item)));
-      }
-    } else if (v && typeof v === 'object' && !Array.isArray(v) && target[k] && typeof target[k] === 'object') strategicMerge(target[k], v);
-    else target[k] = strip(clone(v));
-  }
-  return target;
-}
-
-/** Kyverno autogen: the Pod rule's patch applied to a controller's pod template. */
-export function kyvernoMutate(doc: any, policy: any): any {
-  const out = clone(doc);
-  strategicMerge(templateOf(out), policy.spec.rules[0].mutate.patchStrategicMerge);
-  return out;
+/** A copy of `d` whose pod template carries `labels` too. */
+export function withTemplateLabels(d: any, labels: Record<string, string>): any {
+  const x = JSON.parse(JSON.stringify(d));
+  const t = templateOf(x);
+  t.metadata = { ...(t.metadata ?? {}), labels: { ...(t.metadata?.labels ?? {}), ...labels } };
+  return x;
 }
 
 /** Whether the VAP admits `object` (variables in order, then every validation must be true; an error denies, as failurePolicy Fail). */

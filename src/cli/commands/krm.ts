@@ -118,7 +118,7 @@ export async function handler(a: GlobalArgs): Promise<void> {
   let list: unknown;
   for (const chunk of io.readChunks(input)) if (chunk.text.trim()) list ??= io.parse(chunk).values[0];
   const out = transformResourceList(list);
-  process.stdout.write(a.output === 'json' ? JSON.stringify(out, null, 2) + '\n' : YAML.stringify(out, { lineWidth: 0 }));
+  process.stdout.write(a.output === 'json' ? JSON.stringify(out, null, 2) + '\n' : YAML.stringify(out, { lineWidth: 0, version: io.WRITE_VERSION }));
   const errors = out.results.filter((r: Result) => r.severity === 'error');
   if (errors.length) {
     if (!a.quiet) for (const r of errors) process.stderr.write(`identity-health krm: ${r.file ? `${r.file.path}: ` : ''}${r.message}\n`);

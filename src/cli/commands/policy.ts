@@ -17,7 +17,7 @@ export function builder(y: Argv): Argv<Args> {
     .example('$0 policy --engine kyverno -s nmi-init > nmi-init-policy.yaml', 'every pod bound to an identity gets the NMI init check')
     .example('$0 policy --engine kyverno -s identity-probes --containers app --client-id <guid>', 'probes on the container named app')
     .example('$0 policy --engine vap -s workload-identity-init | kubectl apply -f -', 'reject workload identity pods without the init check')
-    .epilogue(`Kyverno cannot report conflicts: where apply would stop, the policy keeps what the pod has (add-if-absent anchors). Without --containers the Kyverno patch targets every container (apply: the first). See pipelines.md in the docs (path below).`), ['sidecar-image']) as unknown as Argv<Args>;
+    .epilogue(`Kyverno cannot report conflicts: where apply would stop, the policy keeps the probes a container has (add-if-absent anchors) and gives a same-named env var our value. Without --containers the Kyverno patch targets every container (apply: the first). See pipelines.md in the docs (path below).`), ['sidecar-image']) as unknown as Argv<Args>;
 }
 
 export async function handler(a: Args): Promise<void> {
@@ -45,5 +45,6 @@ export async function handler(a: Args): Promise<void> {
     return;
   }
   const YAML = require('yaml') as typeof import('yaml');
-  process.stdout.write(docs.map((d) => YAML.stringify(d, { lineWidth: 0 })).join('---\n'));
+  const { WRITE_VERSION } = require('../yaml-io') as typeof import('../yaml-io');
+  process.stdout.write(docs.map((d) => YAML.stringify(d, { lineWidth: 0, version: WRITE_VERSION })).join('---\n'));
 }

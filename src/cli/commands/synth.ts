@@ -82,7 +82,8 @@ export async function handler(a: Args): Promise<void> {
   if (a.output === 'json') out = JSON.stringify(docs.length === 1 ? docs[0] : { apiVersion: 'v1', kind: 'List', items: docs }, null, 2) + '\n';
   else {
     const YAML = require('yaml') as typeof import('yaml');
-    out = docs.map((d: unknown) => YAML.stringify(d, { lineWidth: 0 })).join('---\n');
+    const { WRITE_VERSION } = require('../yaml-io') as typeof import('../yaml-io');
+    out = docs.map((d: unknown) => YAML.stringify(d, { lineWidth: 0, version: WRITE_VERSION })).join('---\n');
   }
   if (a['out-file']) {
     (require('../yaml-io') as typeof import('../yaml-io')).writeAtomic(a['out-file'], out);
