@@ -117,7 +117,7 @@ describe('test bed', () => {
       await bed.mock.set({ imdsRetryMs: 300 });
       const r = token();
       expect(r.status).toBe(403);
-      expect(r.body).toMatch(/^failed to refresh token, error: adal: Refresh request failed\. Status Code = '500'\./);
+      expect(r.body).toMatch(/^adal: Refresh request failed\. Status Code = '500'\./);
       await bed.mock.set({ imds: 400 }); // adal does not retry a 400
       expect(token().status).toBe(403);
     });

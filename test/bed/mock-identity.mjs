@@ -51,8 +51,9 @@
  *          (whoever asks). Not intercepted, the pod sees it at once (JSON body). Through NMI
  *          (pkg/nmi/server/server.go GetTokens -> adal), adal's retryForIMDS (go-autorest adal
  *          v0.9.x token.go) retries 404, 408, 410, 429 and 5xx 5 times with backoff 2+6+14+30+60
- *          = 112 s (imdsRetryMs), then NMI answers 403 `failed to refresh token, error: adal:
- *          Refresh request failed. Status Code = 'N'...` (plain text); other statuses: 403 at once.
+ *          = 112 s (imdsRetryMs), then NMI answers 403 with adal's error as it is, `adal: Refresh
+ *          request failed. Status Code = 'N'. Response body: ... Endpoint ...` (plain text, as the
+ *          real NMI v1.8.17 sent it); other statuses: 403 at once.
  *          Unlike `token`, this is upstream's path, so a bounded check sees a timeout.
  *   imdsRetryMs: 112000.
  *   intercept: 'auto' | true | false. Whether NMI's iptables rule sends 169.254.169.254:80 to
@@ -294,14 +295,16 @@ function handleToken(req, res) {
       if (state.nmiMode === 'managed') return text(404, `no azure identity found for request clientID ${redacted}`);
       return holdThen(res, state.nmiRetryMs, notFound);
     }
+    // NMI answers 403 with adal's error text unwrapped (pkg/auth/auth.go returns it as it is; server.go http.Error).
+    const adalFailed = (status, body) => text(403, `adal: Refresh request failed. Status Code = '${status}'. Response body: ${JSON.stringify(body)} Endpoint http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&client_id=${id.clientId}&resource=${encodeURIComponent(resource)}`);
     if (typeof state.imds === 'number') {
-      const refreshFailed = () => text(403, `failed to refresh token, error: adal: Refresh request failed. Status Code = '${state.imds}'. Response body: {"error":"server_error","error_description":"IMDS answers ${state.imds}"} Endpoint http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&client_id=${id.clientId}&resource=${encodeURIComponent(resource)}`);
+      const refreshFailed = () => adalFailed(state.imds, { error: 'server_error', error_description: `IMDS answers ${state.imds}` });
       const retried = state.imds === 404 || state.imds === 408 || state.imds === 410 || state.imds === 429 || state.imds >= 500;
       if (!retried) return refreshFailed();
       return holdThen(res, state.imdsRetryMs, refreshFailed);
     }
     if (!state.nodeIdentities.some((n) => same(n.clientId, id.clientId))) {
-      return text(403, `failed to refresh token, error: adal: Refresh request failed. Status Code = '400'. Response body: {"error":"invalid_request","error_description":"Identity not found"} Endpoint http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&client_id=${id.clientId}&resource=${encodeURIComponent(resource)}`);
+      return adalFailed(400, { error: 'invalid_request', error_description: 'Identity not found' });
     }
     issue(id);
   };
