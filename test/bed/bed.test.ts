@@ -28,7 +28,7 @@ describe('test bed', () => {
     return { code: r.code, status, body, claims };
   };
   const OTHER: ManagedIdentity = { clientId: '55555555-5555-5555-5555-555555555555', objectId: '66666666-6666-6666-6666-666666666666', resourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/billing' };
-  const DEFAULTS = { nmi: 'active', nmiVersion: '1.8.17', nmiMode: 'standard', intercept: 'auto', podIdentities: [POD_MI], nodeIdentities: [NODE_MI, POD_MI], podInCache: true, token: 'ok', tokenVersion: '1.0', identity: null } as const;
+  const DEFAULTS = { nmi: 'active', nmiVersion: '1.8.17', nmiMode: 'standard', intercept: 'auto', podIdentities: [POD_MI], nodeIdentities: [NODE_MI, POD_MI], podInCache: true, token: 'ok', tokenVersion: '1.0', identity: null, nmiRetryMs: 80_000, imds: 'ok', imdsRetryMs: 112_000 } as const;
   beforeEach(async () => { await bed.mock.set({ ...DEFAULTS, podIdentities: [POD_MI], nodeIdentities: [NODE_MI, POD_MI] }); });
 
   it('defaults: the pod bound to POD_MI, the node VMSS holding NODE_MI and POD_MI (bed.ts and the mock agree)', async () => {
@@ -56,13 +56,17 @@ describe('test bed', () => {
       await bed.mock.set({ nmiMode: 'managed' });
       const r = token(`&client_id=${OTHER.clientId}`);
       expect(r.status).toBe(404);
-      expect(r.body).toBe('no azure identity found for request clientID 5555##### REDACTED #####5555');
+      // standard.go listPodIDsWithRetry's error text, plain (http.Error), as the real NMI v1.8.17 sent it (test/slow/cluster/nmi.test.ts)
+      expect(r.body).toBe('no azure identity found for request clientID 5555##### REDACTED #####5555'); // managed.go
       await bed.mock.set({ podIdentities: [] });
       expect(token().status).toBe(404);
       await bed.mock.set({ nmiMode: 'standard' });
       expect(token('', '1').code).toBe(28); // still retrying when the client gives up
       await bed.mock.set({ nmiRetryMs: 300 });
-      expect(token().status).toBe(404);
+      expect(token(`&client_id=${OTHER.clientId}`).status).toBe(404);
+      // standard.go listPodIDsWithRetry's error, plain text (http.Error), as the real NMI v1.8.17 sends it (test/slow/cluster/nmi.test.ts)
+      await bed.mock.set({ nmiRetryMs: 1000 });
+      expect(token()).toMatchObject({ status: 404, body: 'getting assigned identities for pod default/app in CREATED state failed after 1 attempts, retry duration [1]s, error: <nil>. Check MIC pod logs for identity assignment errors' });
     });
 
     it('403 when the matched identity is not on the node (removed from the VMSS); 500 when NMI cannot match the pod; 400 without resource or Metadata', async () => {
@@ -95,11 +99,27 @@ describe('test bed', () => {
       expect((await bed.mock.requests()).at(-1)).toMatchObject({ by: 'imds', status: 200 });
     });
 
-    it('intercept true with NMI down: a crashed NMI left its rule, the connection is reset', async () => {
-      await bed.mock.set({ nmi: 'down', intercept: true });
-      expect([52, 56]).toContain(token().code);
-      await bed.mock.set({ intercept: 'auto' });
-      expect(token().status).toBe(400); // rule gone: IMDS, several identities, none named
+    it('NMI killed: its DNAT rule stays, token connections are refused (as the real NMI after SIGKILL); a graceful stop lets IMDS answer', async () => {
+      for (const crashed of [{ nmi: 'killed' }, { nmi: 'down', intercept: true }] as const) {
+        await bed.mock.set(crashed);
+        expect(token().code).toBe(7);
+        expect(curl('-o', '/dev/null', `http://${HOST_IP}:${NMI_PORT}/healthz`).code).toBe(7);
+        await bed.mock.set({ nmi: 'down', intercept: 'auto' });
+        expect(token().status).toBe(400); // rule gone: IMDS, several identities, none named
+      }
+    });
+
+    it('IMDS answering 500: at once to a pod it reaches directly; through NMI, held while adal retries (112 s), then 403 in plain text', async () => {
+      await bed.mock.set({ imds: 500, nmi: 'not-active' });
+      expect(token(`&client_id=${POD_MI.clientId}`).status).toBe(500);
+      await bed.mock.set({ nmi: 'active' });
+      expect(token('', '2').code).toBe(28); // still retrying when the client gives up
+      await bed.mock.set({ imdsRetryMs: 300 });
+      const r = token();
+      expect(r.status).toBe(403);
+      expect(r.body).toMatch(/^adal: Refresh request failed\. Status Code = '500'\./);
+      await bed.mock.set({ imds: 400 }); // adal does not retry a 400
+      expect(token().status).toBe(403);
     });
 
     it('v2.0 tokens carry azp, not appid', async () => {

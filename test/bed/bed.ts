@@ -37,7 +37,8 @@ export const NODE_MI: ManagedIdentity = {
 
 /** The stand-in's state; every field, its default and the upstream rule behind it: mock-identity.mjs header. */
 export interface MockState {
-  nmi?: 'active' | 'not-active' | 'down' | 'hang' | 'slow' | 'terminating';
+  /** 'down': stopped gracefully (rule removed); 'killed': crashed, its DNAT rule left behind (token connections refused). */
+  nmi?: 'active' | 'not-active' | 'down' | 'hang' | 'slow' | 'terminating' | 'killed';
   nmiDelayMs?: number;
   /** Before 1.5: no health endpoint; before 1.8.15: mi_res_id ignored. @default '1.8.17' */
   nmiVersion?: string;
@@ -50,6 +51,11 @@ export interface MockState {
   podIdentities?: ManagedIdentity[];
   /** Identities on the node's VMSS (what IMDS can issue). @default [NODE_MI, POD_MI] */
   nodeIdentities?: ManagedIdentity[];
+  /** What IMDS itself answers: through NMI a retried status (404/408/410/429/5xx) is held imdsRetryMs (adal: 112 s), then 403. @default 'ok' */
+  imds?: 'ok' | number;
+  imdsRetryMs?: number;
+  /** The pod's namespace/name in NMI's messages. @default 'default/app' */
+  pod?: string;
   /** false: NMI cannot match the pod's IP (cannot reach the API server): 500. @default true */
   podInCache?: boolean;
   token?: 'ok' | 'hang' | 'slow' | 'bad-body' | number;

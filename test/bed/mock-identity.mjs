@@ -28,6 +28,9 @@
  * State (defaults in DEFAULT_STATE):
  *   nmi:   'active' | 'not-active' | 'down' (connection refused) | 'hang' (never answers)
  *          | 'slow' (Active after nmiDelayMs) | 'terminating' (SIGTERM received: rule removed, still Active)
+ *          | 'killed' (SIGKILL, a crash, an OOM kill: nothing listens, and NMI's DNAT rule for
+ *          169.254.169.254:80 stays, since only handleTermination (SIGTERM) deletes its chain
+ *          (pkg/nmi/server/server.go): token connections are refused, as on a real node)
  *          /healthz answers 200 in both states, body `Active` once the iptables rules are set, else
  *          `Not Active` (pkg/probes/probes.go); any other path 404 (Go's mux).
  *   nmiVersion: '1.8.17'. Before 1.5 NMI has no health endpoint at all (probes were added in
@@ -39,11 +42,26 @@
  *          holds such a request for nmiRetryMs (or until the client gives up). Managed mode (the
  *          AKS add-on, pkg/nmi/managed.go) answers at once.
  *   nmiRetryMs: 80000 (the CREATED-state window; set 100000 for an identity stuck in CREATED).
+ *          cmd/nmi/main.go defaults --retry-attempts-for-created=16, --retry-attempts-for-assigned=4,
+ *          --find-identity-retry-interval=5; with no AzureAssignedIdentity at all, or none for the
+ *          requested client id, listPodIDsWithRetry gives up at attempt 16 (80 s). The 404's body
+ *          is upstream's error text (Go's http.Error: plain text), `... in CREATED state failed
+ *          after N attempts, retry duration [S]s ...`, N and S derived from nmiRetryMs.
+ *   imds:  'ok' | an HTTP status: what the node's IMDS itself answers to a token request
+ *          (whoever asks). Not intercepted, the pod sees it at once (JSON body). Through NMI
+ *          (pkg/nmi/server/server.go GetTokens -> adal), adal's retryForIMDS (go-autorest adal
+ *          v0.9.x token.go) retries 404, 408, 410, 429 and 5xx 5 times with backoff 2+6+14+30+60
+ *          = 112 s (imdsRetryMs), then NMI answers 403 with adal's error as it is, `adal: Refresh
+ *          request failed. Status Code = 'N'. Response body: ... Endpoint ...` (plain text, as the
+ *          real NMI v1.8.17 sent it); other statuses: 403 at once.
+ *          Unlike `token`, this is upstream's path, so a bounded check sees a timeout.
+ *   imdsRetryMs: 112000.
  *   intercept: 'auto' | true | false. Whether NMI's iptables rule sends 169.254.169.254:80 to
- *          NMI. 'auto': on while nmi is 'active', 'slow' or 'hang'; off while 'not-active' (the
- *          rules are not set yet: that is what Not Active means), 'terminating' (removed on
- *          SIGTERM) and 'down' (removed at shutdown). true with nmi 'down' is an NMI that crashed
- *          and left its rule behind: token connections are reset.
+ *          NMI. 'auto': on while nmi is 'active', 'slow', 'hang' or 'killed'; off while
+ *          'not-active' (the rules are not set yet: that is what Not Active means), 'terminating'
+ *          (removed on SIGTERM) and 'down' (a graceful stop: removed at shutdown). true with nmi
+ *          'down' is 'killed': the rule left behind sends token connections to a port nothing
+ *          listens on, so they are refused (curl exit 7).
  *   podIdentities: identities bound AND assigned to the pod (AzureIdentity + binding + an
  *          AzureAssignedIdentity in ASSIGNED state), each {clientId, objectId, resourceId}.
  *          [] = the pod is not bound (no binding, or the aadpodidbinding label is missing).
@@ -53,6 +71,7 @@
  *   podInCache: true. false: NMI cannot match the caller's IP to a pod (its pod informer cannot
  *          reach or list the API server): GetPodInfo fails after 4 retries of 300 ms and NMI
  *          answers 500 `pod list is empty` (server.go msiHandler, pkg/k8s/client.go getPodListRetry).
+ *   pod:   'default/app': the pod's namespace/name, as NMI's messages name it.
  *   token: 'ok' (the upstream rules below decide) | 'hang' | 'slow' (rules after tokenDelayMs)
  *          | 'bad-body' (200 without access_token) | an HTTP status number: the raw answer the
  *          pod sees whoever answers (IMDS 410 while updating, 429 throttled, 5xx), for scenarios
@@ -112,9 +131,12 @@ const DEFAULT_STATE = {
   nmiMode: 'standard',
   nmiRetryMs: 80_000,
   intercept: 'auto',
+  imds: 'ok',
+  imdsRetryMs: 112_000,
   podIdentities: [POD_IDENTITY],
   nodeIdentities: [NODE_IDENTITY, POD_IDENTITY],
   podInCache: true,
+  pod: 'default/app',
   token: 'ok',
   tokenDelayMs: 0,
   tokenVersion: '1.0',
@@ -177,8 +199,20 @@ function hang(res, key) {
   res.on('close', () => hanging.delete(res));
 }
 
+const nmiGone = () => state.nmi === 'down' || state.nmi === 'killed';
+/** NMI retrying (identity lookup, adal): held for ms, then answered, unless the client or NMI goes first. */
+function holdThen(res, ms, answer) {
+  hanging.set(res, 'token-retry');
+  res.on('close', () => hanging.delete(res));
+  setTimeout(() => { if (!res.writableEnded && !res.destroyed) { hanging.delete(res); answer(); } }, ms);
+}
+
 function nmiHealthListening() {
-  return state.nmi !== 'down' && versionAtLeast(state.nmiVersion, '1.5.0');
+  return !nmiGone() && versionAtLeast(state.nmiVersion, '1.5.0');
+}
+/** 169.254.169.254:80 refuses connections while NMI's rule sends them to an NMI that is not there. */
+function imdsListening() {
+  return !(intercepting() && nmiGone());
 }
 
 function handleNmi(req, res) {
@@ -192,7 +226,7 @@ function handleNmi(req, res) {
 
 function intercepting() {
   if (state.intercept === true || state.intercept === false) return state.intercept;
-  return ['active', 'slow', 'hang'].includes(state.nmi);
+  return ['active', 'slow', 'hang', 'killed'].includes(state.nmi);
 }
 
 const same = (a, b) => typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
@@ -215,8 +249,9 @@ function handleToken(req, res) {
   const by = intercepting() ? 'nmi' : 'imds';
   const entry = { t: Date.now() - start, at: Date.now(), kind: 'token', path: url.pathname, metadata: req.headers.metadata, query: url.search, by };
   log.push(entry);
-  // An NMI that crashed with its rule in place: the redirected connection finds nothing listening.
-  if (by === 'nmi' && state.nmi === 'down') { entry.status = 0; return req.socket.destroy(); }
+  // An NMI that crashed with its rule in place (imdsListening closes the port; a request already
+  // accepted when the state changed is reset).
+  if (by === 'nmi' && nmiGone()) { entry.status = 0; return req.socket.destroy(); }
   const send = (status, body, type = 'application/json; charset=utf-8') => {
     entry.status = status;
     res.writeHead(status, { 'content-type': type });
@@ -239,6 +274,7 @@ function handleToken(req, res) {
       send(200, by === 'imds' ? { ...t, client_id: id.clientId } : { ...t, refresh_token: '' });
     };
     if (by === 'imds') {
+      if (typeof state.imds === 'number') return send(state.imds, { error: 'server_error', error_description: `IMDS answers ${state.imds}` });
       if (!resource) return send(400, { error: 'invalid_request', error_description: 'Required audience parameter not specified' });
       const r = imdsSelect(q, state.nodeIdentities);
       return r.id ? issue(r.id) : send(r.status, r.body);
@@ -250,15 +286,25 @@ function handleToken(req, res) {
     const ids = state.podIdentities;
     const id = !clientId && !resId ? ids[0] : ids.find((i) => (clientId && same(i.clientId, clientId)) || (resId && same(i.resourceId, resId)));
     if (!id) {
+      // standard.go listPodIDsWithRetry's error (utils.RedactClientID), which msiHandler sends with http.Error.
       const redacted = clientId ? clientId.replace(/^(\S{4})\S*(\S{4})$/, '$1##### REDACTED #####$2') : '';
-      const notFound = () => text(404, `no azure identity found for request clientID ${redacted}`);
-      if (state.nmiMode === 'managed') return notFound();
-      hanging.set(res, 'token-retry');
-      res.on('close', () => hanging.delete(res));
-      return void setTimeout(() => { if (!res.writableEnded && !res.destroyed) { hanging.delete(res); notFound(); } }, state.nmiRetryMs);
+      const interval = Math.max(1, Math.min(5, Math.round(state.nmiRetryMs / 1000)));
+      const attempts = Math.max(1, Math.round(state.nmiRetryMs / 1000 / interval));
+      const notFound = () => text(404, `${clientId ? `clientID in request: ${redacted}, ` : ''}getting assigned identities for pod ${state.pod} in CREATED state failed after ${attempts} attempts, retry duration [${interval}]s, error: <nil>. Check MIC pod logs for identity assignment errors`);
+      // managed.go GetIdentities: no retry, its own message.
+      if (state.nmiMode === 'managed') return text(404, `no azure identity found for request clientID ${redacted}`);
+      return holdThen(res, state.nmiRetryMs, notFound);
+    }
+    // NMI answers 403 with adal's error text unwrapped (pkg/auth/auth.go returns it as it is; server.go http.Error).
+    const adalFailed = (status, body) => text(403, `adal: Refresh request failed. Status Code = '${status}'. Response body: ${JSON.stringify(body)} Endpoint http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&client_id=${id.clientId}&resource=${encodeURIComponent(resource)}`);
+    if (typeof state.imds === 'number') {
+      const refreshFailed = () => adalFailed(state.imds, { error: 'server_error', error_description: `IMDS answers ${state.imds}` });
+      const retried = state.imds === 404 || state.imds === 408 || state.imds === 410 || state.imds === 429 || state.imds >= 500;
+      if (!retried) return refreshFailed();
+      return holdThen(res, state.imdsRetryMs, refreshFailed);
     }
     if (!state.nodeIdentities.some((n) => same(n.clientId, id.clientId))) {
-      return text(403, `failed to refresh token, error: adal: Refresh request failed. Status Code = '400'. Response body: {"error":"invalid_request","error_description":"Identity not found"} Endpoint http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&client_id=${id.clientId}&resource=${encodeURIComponent(resource)}`);
+      return adalFailed(400, { error: 'invalid_request', error_description: 'Identity not found' });
     }
     issue(id);
   };
@@ -304,11 +350,25 @@ const aadAddr = arg('aad') ? hostPort(arg('aad')) : undefined;
 const controlPath = arg('control');
 
 let nmiServer = http.createServer(handleNmi);
-const imdsServer = http.createServer(handleToken);
+let imdsServer = http.createServer(handleToken);
 nmiAddr.port = await listen(nmiServer, nmiAddr);
 imdsAddr.port = await listen(imdsServer, imdsAddr);
 if (aadAddr) aadAddr.port = await listen(http.createServer(handleAad), aadAddr);
 let nmiListening = true;
+let imdsUp = true;
+
+async function applyImdsListening() {
+  const want = imdsListening();
+  if (!want && imdsUp) {
+    imdsUp = false;
+    imdsServer.closeAllConnections();
+    await new Promise((r) => imdsServer.close(r));
+  } else if (want && !imdsUp) {
+    imdsServer = http.createServer(handleToken);
+    await listen(imdsServer, imdsAddr);
+    imdsUp = true;
+  }
+}
 
 async function applyNmiListening() {
   // Nothing listens on the health port while NMI is down, or before v1.5 (no health endpoint).
@@ -329,10 +389,11 @@ let sigtermTimer;
 async function setState(patch) {
   state = { ...state, ...patch };
   for (const [r, key] of hanging) {
-    const held = key === 'token-retry' ? !intercepting() || state.nmi === 'down' : state[key] !== 'hang';
+    const held = key === 'token-retry' ? !intercepting() || nmiGone() : state[key] !== 'hang';
     if (held) r.destroy();
   }
   await applyNmiListening();
+  await applyImdsListening();
 }
 
 if (controlPath) {

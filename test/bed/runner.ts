@@ -427,6 +427,6 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
 /** The stand-in's defaults, restored before every run: NMI Active and intercepting (standard mode), the pod bound to POD_MI, the VMSS holding NODE_MI and POD_MI. */
 export const RESET_STATE: MockState = {
   nmi: 'active', nmiDelayMs: 0, nmiVersion: '1.8.17', nmiMode: 'standard', nmiRetryMs: 80_000, intercept: 'auto',
-  podIdentities: [POD_MI], nodeIdentities: [NODE_MI, POD_MI], podInCache: true,
+  podIdentities: [POD_MI], nodeIdentities: [NODE_MI, POD_MI], podInCache: true, imds: 'ok', imdsRetryMs: 112_000, pod: 'default/app',
   token: 'ok', tokenDelayMs: 0, tokenVersion: '1.0', identity: null, aad: 'ok',
 };

@@ -6,15 +6,17 @@
  * 169.254.169.254:80 in PREROUTING) and the only stand-in left, IMDS (imds-stand-in.mjs); the
  * pod's reaches the node over a veth pair, so NMI sees the pod's IP and finds the Pod by it.
  * The checks `identity-health apply` generates run in the pod's namespace, each scenario also
- * against the behaviour bed's stand-in (test/bed/mock-identity.mjs) in the state the behaviour
- * model uses for it; the table of both is printed (docs/behaviour.md, "Real NMI").
+ * against the behaviour bed's stand-in (test/bed/mock-identity.mjs) in the state that models it;
+ * both must give the same verdict with the same kind of failure (timeout, status, refused), so a
+ * stand-in that drifts from the real NMI fails here. The table of both is printed
+ * (docs/behaviour.md, "Real NMI").
  */
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as YAML from 'yaml';
-import { Bed, HOST_IP as BED_HOST_IP, MockState, startBed } from '../../bed/bed';
+import { Bed, HOST_IP as BED_HOST_IP, MockState, NODE_MI, POD_MI, startBed } from '../../bed/bed';
 import { docs, run } from '../../cli/helpers';
 import { engine } from '../engines';
 import { installPodIdentityCrds } from './aad-pod-identity';
@@ -26,7 +28,6 @@ const OTHER = '55555555-5555-5555-5555-555555555555';
 const NODE_IP = '10.244.0.1';
 const POD_IP = '10.244.0.5';
 const NODE = 'node-1';
-const OID = `${CLIENT.slice(0, -4)}0000`;
 
 let cluster: Cluster;
 let bed: Bed;
@@ -64,6 +65,20 @@ function runCheck(c: Check, wrap: (a: string[]) => string[], hostIp: string): Ou
 const inPod = (c: Check) => runCheck(c, (a) => ['ip', 'netns', 'exec', podNs, ...a], NODE_IP);
 const onBed = (c: Check) => runCheck(c, bed.wrap, BED_HOST_IP);
 
+/** A bare token request (no NMI check before it) from the pod and from the bed, at the same time: status or curl's error, body, seconds. */
+interface Curl { out: string; err: string; s: number }
+function tokenCurl(wrap: (a: string[]) => string[], query: string, maxTime: number): Promise<Curl> {
+  const argv = wrap(['curl', '-sS', '--max-time', String(maxTime), '-H', 'Metadata: true', '-w', '\nHTTP %{http_code}',
+    `http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F${query}`]);
+  const t0 = Date.now();
+  return new Promise((resolve) => execFile(argv[0], argv.slice(1), { encoding: 'utf8' },
+    (_e, out, err) => resolve({ out: out.trim(), err: err.trim(), s: Math.round((Date.now() - t0) / 1000) })));
+}
+const bothCurl = (query: string, maxTime: number) => Promise.all([
+  tokenCurl((a) => ['ip', 'netns', 'exec', podNs, ...a], query, maxTime), tokenCurl(bed.wrap, query, maxTime)]);
+/** curl's outcome without the details that differ by design: `HTTP 403`, `curl (7)`. */
+const curlKind = (c: Curl) => (/\((\d+)\)/.exec(c.err) ? `curl (${/\((\d+)\)/.exec(c.err)![1]})` : c.out.split('\n').pop()!);
+
 /** What a check's outcome says, with the details that differ by design (addresses, bodies) left out. */
 function verdict(o: Outcome): string {
   if (o.code === 0) return 'pass';
@@ -73,6 +88,7 @@ function verdict(o: Outcome): string {
     [/NMI \S+ unreachable: .*(\(7\)|refused)/, 'fail: NMI refused'],
     [/NMI \S+ unreachable: .*\(28\)/, 'fail: NMI timed out'],
     [/token request failed: .*error: (\d{3})/, (x) => `fail: token ${x[1]}`],
+    [/\(NMI (\d{3})\)|returned error: (\d{3})/, (x) => `fail: token ${x[1] ?? x[2]}`],
     [/token request failed: .*(\(7\)|refused)/, 'fail: token refused'],
     [/token request failed: .*\(28\)/, 'fail: token timed out'],
     [/appid|oid|expected/, 'fail: token for another identity'],
@@ -181,21 +197,28 @@ afterAll(async () => {
 
 // ---- scenarios: the real NMI's outcome of each check, and the stand-in's in the matching state
 const table: string[] = ['| scenario | check | real NMI | stand-in | |', '|---|---|---|---|---|'];
-async function compare(scenario: string, standIn: MockState, checks: string[], expectReal: Record<string, string | RegExp>): Promise<Record<string, Outcome>> {
+/** The stand-in's defaults (test/bed/runner.ts RESET_STATE): upstream's rules decide, no claims override. */
+const STAND_IN: MockState = { nmi: 'active', intercept: 'auto', nmiMode: 'standard', nmiRetryMs: 80_000, imds: 'ok', imdsRetryMs: 112_000,
+  podIdentities: [POD_MI], nodeIdentities: [NODE_MI, POD_MI], podInCache: true, pod: 'default/app', token: 'ok', identity: null };
+async function setStandIn(standIn: MockState): Promise<void> {
   // Once more on a reset socket: bed.ts's control client reuses keep-alive sockets the mock may just have closed (EPIPE).
-  const state = { nmi: 'active', token: 'ok', identity: { appid: CLIENT, oid: OID }, ...standIn } as MockState;
+  const state = { ...STAND_IN, ...standIn };
   await bed.mock.set(state).catch(() => bed.mock.set(state))
     .catch((e) => { throw new Error(`the bed's stand-in did not take state ${JSON.stringify(standIn)}: ${e.stack}`); });
-  const real: Record<string, Outcome> = {};
-  for (const c of CHECKS.filter((x) => checks.includes(x.name))) {
-    real[c.name] = inPod(c);
+}
+/** Each check against the real NMI and the stand-in in `standIn` (then `then`, e.g. its SIGTERM): the real verdict as expected, the stand-in's the same. */
+async function compare(scenario: string, standIn: MockState, checks: Check[] | string[], expectReal: Record<string, string | RegExp>, then?: () => Promise<unknown>): Promise<void> {
+  await setStandIn(standIn);
+  await then?.();
+  const list = (checks as (Check | string)[]).map((c) => (typeof c === 'string' ? CHECKS.find((x) => x.name === c)! : c));
+  for (const c of list) {
+    const real = inPod(c);
     const mock = onBed(c);
-    const [r, m] = [verdict(real[c.name]), verdict(mock)];
+    const [r, m] = [verdict(real), verdict(mock)];
     table.push(`| ${scenario} | ${c.name} | ${r} | ${m} | ${r === m ? 'same' : '**differs**'} |`);
-    const want = expectReal[c.name];
-    if (want !== undefined) expect(r, `${scenario}, ${c.name}: ${real[c.name].out}`).toMatch(want);
+    expect(r, `real NMI, ${scenario}, ${c.name}: ${real.out}`).toMatch(expectReal[c.name]);
+    expect(m, `stand-in ${JSON.stringify(standIn)} drifted from the real NMI (${r}), ${scenario}, ${c.name}: ${mock.out}`).toBe(r);
   }
-  return real;
 }
 const ALL = ['nmi-probes', 'identity-probes', 'nmi-init', 'identity-init'];
 
@@ -209,48 +232,51 @@ describe(`real NMI ${nmi.version} against kube-apiserver`, () => {
     expect(nmiLog()).toMatch(/matched with azure identity default\/app-id/);
   });
 
-  it('a token for a client id the pod has no identity for: NMI keeps looking (retries) past the check\'s bound', async () => {
+  it('a token for a client id the pod has no identity for: NMI keeps looking (retries) past the check\'s bound; so does the stand-in', async () => {
     const other = checkOf('identity-probes --client-id other', 'identity-probes', ['--client-id', OTHER]);
     const t0 = Date.now();
-    const real = inPod(other);
-    const mock = onBed(other);
-    table.push(`| token for a client id not bound to the pod | identity-probes | ${verdict(real)} | ${verdict(mock)} | ${verdict(real) === verdict(mock) ? 'same' : '**differs**'} |`);
-    expect(verdict(real), real.out).toBe('fail: token timed out');
-    expect(Date.now() - t0).toBeLessThan(20_000);
+    await compare('token for a client id not bound to the pod', {}, [other], { [other.name]: 'fail: token timed out' });
+    expect(Date.now() - t0).toBeLessThan(30_000);
   });
 
-  it('identity not assigned to the node (IMDS: 400 Identity not found): NMI answers 403', async () => {
+  it('identity not assigned to the node (IMDS: 400 Identity not found): NMI answers 403 at once', async () => {
     imdsState({ mode: 'ok', assigned: [] });
     try {
-      await compare('IMDS: identity not assigned to the VM', { token: 403 }, ['identity-probes', 'identity-init'], { 'identity-probes': 'fail: token 403', 'identity-init': 'fail: token 403' });
+      await compare('IMDS: identity not assigned to the VM', { nodeIdentities: [NODE_MI] }, ['identity-probes', 'identity-init'], { 'identity-probes': 'fail: token 403', 'identity-init': 'fail: token 403' });
+      const [real, mock] = await bothCurl(`&client_id=${CLIENT}`, 10);
+      expect(real.out).toMatch(/^adal: Refresh request failed\. Status Code = '400'.*Identity not found.*\nHTTP 403$/s);
+      expect(mock.out).toBe(real.out);
     } finally { imdsState({ mode: 'ok', assigned: [CLIENT] }); }
   });
 
-  it('IMDS answers 500: what NMI gives the pod', async () => {
+  it('IMDS answers 500: NMI (adal) retries past the check\'s bound, then answers 403 in plain text; the stand-in alike', async () => {
     imdsState({ mode: 500, assigned: [CLIENT] });
     try {
-      await compare('IMDS answers 500', { token: 500 }, ['identity-probes'], { 'identity-probes': 'fail: token timed out' });
-      // NMI's own answer, once its token library (adal) has given up retrying IMDS.
-      const t0 = Date.now();
-      const curl = spawnSync('ip', ['netns', 'exec', podNs, 'curl', '-sS', '--max-time', '150', '-H', 'Metadata: true', '-w', ' HTTP %{http_code}',
-        `http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F&client_id=${CLIENT}`], { encoding: 'utf8' });
-      console.log(`real NMI, IMDS answering 500: after ${Math.round((Date.now() - t0) / 1000)} s: ${curl.stdout.trim()} ${curl.stderr.trim()}`);
-      expect(curl.stdout).toMatch(/HTTP [45]\d\d$/);
+      await compare('IMDS answers 500', { imds: 500 }, ['identity-probes'], { 'identity-probes': 'fail: token timed out' });
+      // NMI's own answer once adal has given up (5 tries, 2+6+14+30+60 s apart), and the stand-in's, side by side.
+      const [real, mock] = await bothCurl(`&client_id=${CLIENT}`, 150);
+      console.log(`IMDS answering 500, a token request through NMI: real after ${real.s} s: ${real.out} ${real.err}; stand-in after ${mock.s} s: ${mock.out} ${mock.err}`);
+      table.push(`| IMDS answers 500 | a token request bounded at 150 s | ${curlKind(real)} after ${real.s} s | ${curlKind(mock)} after ${mock.s} s | ${curlKind(real) === curlKind(mock) ? 'same' : '**differs**'} |`);
+      expect(curlKind(real)).toBe('HTTP 403');
+      expect(curlKind(mock)).toBe(curlKind(real));
+      expect(real.out).toMatch(/adal: Refresh request failed\. Status Code = '500'/);
+      expect(mock.out).toMatch(/adal: Refresh request failed\. Status Code = '500'/);
+      expect(Math.abs(mock.s - real.s), 'the stand-in holds as long as adal retries').toBeLessThanOrEqual(10);
     } finally { imdsState({ mode: 'ok', assigned: [CLIENT] }); }
   });
 
-  it('no AzureAssignedIdentity (binding missing, or MIC not done): with NMI\'s default retries the token request outlasts the check', async () => {
+  it('no AzureAssignedIdentity (binding missing, or MIC not done): with NMI\'s default retries the token request outlasts the check; cut to one, 404 with the same text', async () => {
     expect((await cluster.request('DELETE', AAI_PATH)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1000));
-    await compare('no AzureAssignedIdentity (default NMI retries: 20 x 5 s)', { token: 403 }, ['nmi-probes', 'identity-probes'], { 'nmi-probes': 'pass', 'identity-probes': 'fail: token timed out' });
+    await compare('no AzureAssignedIdentity (default NMI retries: 16 x 5 s)', { podIdentities: [] }, ['nmi-probes', 'identity-probes'], { 'nmi-probes': 'pass', 'identity-probes': 'fail: token timed out' });
     // With the retries cut to one, NMI's own answer shows: 404 and its message.
     await stopNmi('SIGKILL');
     await startNmi(['--retry-attempts-for-created=1', '--retry-attempts-for-assigned=1', '--find-identity-retry-interval=1']);
-    await compare('no AzureAssignedIdentity (NMI retries cut to 1)', { token: 404 }, ['identity-probes'], { 'identity-probes': 'fail: token 404' });
-    const curl = spawnSync('ip', ['netns', 'exec', podNs, 'curl', '-sS', '--max-time', '10', '-H', 'Metadata: true', '-w', ' HTTP %{http_code}',
-      `http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F`], { encoding: 'utf8' });
-    console.log(`real NMI, no AzureAssignedIdentity: ${curl.stdout.trim()}`);
-    expect(curl.stdout).toMatch(/HTTP 404$/);
+    await compare('no AzureAssignedIdentity (NMI retries cut to 1)', { podIdentities: [], nmiRetryMs: 1000 }, ['identity-probes'], { 'identity-probes': 'fail: token 404' });
+    const [real, mock] = await bothCurl('', 10);
+    console.log(`no AzureAssignedIdentity, retries cut to 1: real: ${real.out}; stand-in: ${mock.out}`);
+    expect(real.out).toMatch(/HTTP 404$/);
+    expect(mock.out).toBe(real.out);
     expect((await cluster.create(assignedIdentity())).status).toBe(201);
     await stopNmi('SIGKILL');
     await startNmi();
@@ -258,22 +284,24 @@ describe(`real NMI ${nmi.version} against kube-apiserver`, () => {
 
   it('NMI killed (SIGKILL, a crash): health refused, and token requests refused too (its DNAT rule stays)', async () => {
     await stopNmi('SIGKILL');
-    await compare('NMI killed (rules left behind)', { nmi: 'down', identity: { appid: '99999999-9999-9999-9999-999999999999', oid: '88888888-8888-8888-8888-888888888888' } },
-      ALL, { 'nmi-probes': 'fail: NMI refused', 'identity-probes': /fail: NMI refused/, 'nmi-init': 'fail: NMI refused', 'identity-init': 'fail: NMI refused' });
-    const curl = spawnSync('ip', ['netns', 'exec', podNs, 'curl', '-sS', '--max-time', '5', '-H', 'Metadata: true',
-      `http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fmanagement.azure.com%2F`], { encoding: 'utf8' });
-    expect(curl.stderr).toMatch(/\(7\)/);
-    table.push(`| NMI killed (rules left behind) | a token request without the NMI check | refused (curl: ${curl.stderr.trim().replace(/\|/g, '/')}) | the node's token from IMDS | **differs** |`);
+    await compare('NMI killed (rule left behind)', { nmi: 'killed' },
+      ALL, { 'nmi-probes': 'fail: NMI refused', 'identity-probes': 'fail: NMI refused', 'nmi-init': 'fail: NMI refused', 'identity-init': 'fail: NMI refused' });
+    const [real, mock] = await bothCurl('', 5);
+    table.push(`| NMI killed (rule left behind) | a token request without the NMI check | ${curlKind(real)} | ${curlKind(mock)} | ${curlKind(real) === curlKind(mock) ? 'same' : '**differs**'} |`);
+    expect(curlKind(real), real.err).toBe('curl (7)');
+    expect(curlKind(mock), mock.err).toBe(curlKind(real));
   });
 
   it('NMI starting (iptables not set yet: Not Active), then Active once its rule is in', async () => {
     await startNmi([], true);
-    await compare('NMI starting, rule not yet set (Not Active)', { nmi: 'not-active', identity: { appid: '99999999-9999-9999-9999-999999999999', oid: '88888888-8888-8888-8888-888888888888' } },
+    await compare('NMI starting, rule not yet set (Not Active)', { nmi: 'not-active' },
       ['nmi-probes', 'identity-probes'], { 'nmi-probes': 'fail: NMI not active', 'identity-probes': 'fail: NMI not active' });
     lockHolder!.kill('SIGKILL');
     await eventually('NMI Active after the lock is released', 30_000,
       async () => spawnSync('ip', ['netns', 'exec', podNs, 'curl', '-sS', '--max-time', '2', `http://${NODE_IP}:8085/healthz`], { encoding: 'utf8' }).stdout, (b) => b === 'Active');
-    await compare('NMI started', {}, ['nmi-probes', 'identity-probes'], { 'nmi-probes': 'pass', 'identity-probes': 'pass' });
+    try {
+      await compare('NMI started', {}, ['nmi-probes', 'identity-probes'], { 'nmi-probes': 'pass', 'identity-probes': 'pass' });
+    } catch (e) { throw new Error(`${(e as Error).message}\nNMI's log:\n${nmiLog().slice(-4000)}`); }
   });
 
   it('NMI shutdown (SIGTERM): for 10 s health still says Active while its rule is gone (tokens come from IMDS directly); then refused', async () => {
@@ -282,12 +310,14 @@ describe(`real NMI ${nmi.version} against kube-apiserver`, () => {
     await eventually('NMI removed its chain', 10_000, async () => /handled termination, awaiting pod deletion/.test(nmiLog()), (x) => x)
       .catch((e) => { throw new Error(`${e.message}\n${nmiLog().slice(-2000)}`); });
     const t0 = Date.now();
-    await compare('NMI shutting down (first 10 s after SIGTERM)', {}, ['nmi-probes', 'identity-probes'], { 'nmi-probes': 'pass', 'identity-probes': 'pass' });
+    await compare('NMI shutting down (first 10 s after SIGTERM)', {}, ['nmi-probes', 'identity-probes'], { 'nmi-probes': 'pass', 'identity-probes': 'pass' },
+      async () => expect((await bed.mock.sigterm()).nmi).toBe('terminating'));
     expect(Date.now() - t0).toBeLessThan(9_000);
     expect(imdsLog().some((r) => r.remote === POD_IP)).toBe(true);
+    expect((await bed.mock.requests()).filter((r) => r.kind === 'token').at(-1)).toMatchObject({ by: 'imds', status: 200 });
     await new Promise((r) => (nmiProc!.exitCode !== null ? r(null) : nmiProc!.once('exit', r)));
-    await compare('NMI gone after SIGTERM (rule removed)', { nmi: 'down', identity: { appid: CLIENT, oid: OID } }, ALL,
-      { 'nmi-probes': 'fail: NMI refused', 'identity-probes': 'fail: NMI refused' });
+    await compare('NMI gone after SIGTERM (rule removed)', { nmi: 'down' }, ALL,
+      { 'nmi-probes': 'fail: NMI refused', 'identity-probes': 'fail: NMI refused', 'nmi-init': 'fail: NMI refused', 'identity-init': 'fail: NMI refused' });
     console.log(`real NMI ${nmi.version} vs the bed's stand-in:\n${table.join('\n')}`);
   });
 });
