@@ -16,28 +16,15 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManagedIdentity, Mock, NODE_MI, POD_MI, startMock } from './bed';
+import { NODE_MI, POD_MI } from './bed';
 import { Aad, CLIENT_ID, federatedToken, selfSignedCert, startAad, TENANT_ID, tokenDir, webhookEnv } from '../runtime/aad';
+import { msalStandIn, OTHER_MI as OTHER } from './msal-stand-in';
 
 const SCOPE = 'https://vault.azure.net/.default';
-const OTHER: ManagedIdentity = { clientId: '55555555-5555-5555-5555-555555555555', objectId: '66666666-6666-6666-6666-666666666666', resourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/billing' };
 const claims = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 
 describe('ManagedIdentityCredential (@azure/identity) against the NMI/IMDS stand-in', () => {
-  let mock: Mock;
-  const saved = process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
-  beforeAll(async () => {
-    mock = await startMock({ nmi: '127.0.0.1:0', imds: '127.0.0.1:0' });
-    process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = `http://127.0.0.1:${mock.imdsPort}`;
-  });
-  afterAll(async () => {
-    if (saved === undefined) delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST; else process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = saved;
-    await mock?.stop();
-  });
-  beforeEach(async () => {
-    await mock.set({ nmi: 'active', intercept: 'auto', nmiMode: 'managed', podIdentities: [POD_MI, OTHER], nodeIdentities: [NODE_MI, POD_MI, OTHER], podInCache: true, token: 'ok', tokenVersion: '1.0', identity: null });
-    await mock.reset();
-  });
+  const mock = msalStandIn({ nmi: 'active', intercept: 'auto', nmiMode: 'managed', podIdentities: [POD_MI, OTHER], nodeIdentities: [NODE_MI, POD_MI, OTHER], podInCache: true, token: 'ok', tokenVersion: '1.0', identity: null });
   const lastToken = async () => (await mock.requests()).filter((r) => r.kind === 'token').at(-1)!;
   // MSAL keeps managed identity tokens in a process-wide cache: a fresh resource per call reaches the stand-in.
   let n = 0;

@@ -1,9 +1,8 @@
 /** Bad input: a clear message on stderr, exit 2, nothing written (files keep their bytes). */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
-import { CLI, run, runShell, tempCorpus } from './helpers';
+import { CLI, run, runShell, tempCorpus, tempFiles } from './helpers';
 
 const DEPLOY = `apiVersion: apps/v1
 kind: Deployment
@@ -21,15 +20,7 @@ spec:
         image: example/api:1
 `;
 
-function tmp(files: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-bad-'));
-  fs.chmodSync(dir, 0o755);
-  for (const [f, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), text);
-  }
-  return dir;
-}
+const tmp = (files: Record<string, string>): string => tempFiles(files, 'ih-bad-');
 
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -80,3 +80,14 @@ export function validateK8s(obj: any): void {
 export function comments(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('#'));
 }
+
+/** A new temp dir (mode 755: the tests also run the CLI as another user) holding `files`. */
+export function tempFiles(files: Record<string, string | Buffer>, prefix = 'ih-cli-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
+  for (const [f, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), text);
+  }
+  return dir;
+}

@@ -5,13 +5,12 @@
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { describe, expect, it } from 'vitest';
 import * as YAML from 'yaml';
 import { auditWorkload } from '../../src/audit';
 import { planFor } from '../../src/transform';
-import { CLI, docs, run } from './helpers';
+import { CLI, docs, run, tempFiles } from './helpers';
 
 const DEPLOY = `# the web tier
 apiVersion: apps/v1
@@ -31,15 +30,7 @@ spec:
         image: example/web:1   # pinned
 `;
 
-function tmp(files: Record<string, string | Buffer>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-robust-'));
-  fs.chmodSync(dir, 0o755);
-  for (const [f, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    fs.writeFileSync(path.join(dir, f), text);
-  }
-  return dir;
-}
+const tmp = (files: Record<string, string | Buffer>): string => tempFiles(files, 'ih-robust-');
 
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

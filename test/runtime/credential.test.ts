@@ -12,14 +12,14 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { ManagedIdentityCredential } from '@azure/identity';
 import ts from 'typescript';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManagedIdentity, Mock, NODE_MI, POD_MI, startMock } from '../bed/bed';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODE_MI, POD_MI, startMock } from '../bed/bed';
 import {
   checkCredential, checkIdentity, IdentityHealth, resourceScope, TokenCredentialLike,
 } from '../../src/runtime';
 import { federatedToken, selfSignedCert, startAad, tokenDir, webhookEnv, Aad, jwt, CLIENT_ID } from './aad';
+import { msalStandIn, OTHER_MI as OTHER } from '../bed/msal-stand-in';
 
-const OTHER: ManagedIdentity = { clientId: '55555555-5555-5555-5555-555555555555', objectId: '66666666-6666-6666-6666-666666666666', resourceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/billing' };
 const SCOPE = 'https://management.azure.com/.default';
 
 /** A credential whose getToken does what `impl` says, counting calls and keeping the signals it got. */
@@ -185,21 +185,7 @@ describe('@azure/identity credentials are TokenCredentialLike (type check, no im
 });
 
 describe('ManagedIdentityCredential (@azure/identity) against the NMI/IMDS stand-in', () => {
-  let mock: Mock;
-  const saved = process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST;
-  beforeAll(async () => {
-    mock = await startMock({ nmi: '127.0.0.1:0', imds: '127.0.0.1:0' });
-    // The variable MSAL's IMDS source reads for pod identity: where its token requests go.
-    process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = `http://127.0.0.1:${mock.imdsPort}`;
-  });
-  afterAll(async () => {
-    if (saved === undefined) delete process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST; else process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = saved;
-    await mock?.stop();
-  });
-  beforeEach(async () => {
-    await mock.set({ nmi: 'active', nmiMode: 'managed', podIdentities: [POD_MI, OTHER], nodeIdentities: [NODE_MI, POD_MI, OTHER], podInCache: true, token: 'ok', identity: null });
-    await mock.reset();
-  });
+  const mock = msalStandIn({ nmi: 'active', nmiMode: 'managed', podIdentities: [POD_MI, OTHER], nodeIdentities: [NODE_MI, POD_MI, OTHER], podInCache: true, token: 'ok', identity: null });
   // MSAL caches managed identity tokens process-wide: a fresh resource per test reaches the stand-in.
   let n = 0;
   const resource = () => `https://r${++n}.vault.azure.net`;
