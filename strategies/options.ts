@@ -162,8 +162,8 @@ export interface TokenCacheOptions {
 export interface AppCheckOptions {
   /** Port of the app's health endpoint. @default the container's first port */
   readonly port?: number | string;
-  /** Path of the app's readiness endpoint (also used by the startup probe). @default '/readyz' */ readonly readinessPath?: string;
-  /** Path of the app's liveness endpoint. @default '/livez' */ readonly livenessPath?: string;
+  /** Path of the app's readiness endpoint. @default '/readyz' */ readonly readinessPath?: string;
+  /** Path of the app's liveness endpoint (also used by the startup probe). @default '/livez' */ readonly livenessPath?: string;
   /** Scheme of the httpGet probes. @default 'HTTP' */ readonly scheme?: 'HTTP' | 'HTTPS';
   /** Timing of the readiness probe. @default see ProbeTimingOptions */ readonly readiness?: ProbeTimingOptions;
   /** Timing of the liveness probe. @default see ProbeTimingOptions */ readonly liveness?: ProbeTimingOptions;
@@ -480,7 +480,10 @@ export function appCheckPlan(strategy: StrategyMeta, o: AnyCheckOptions & AppChe
   const probes = (p: number | string): Partial<Record<ProbeKind, Probe>> => ({
     readinessProbe: httpGetProbe(ready, p, scheme, timing.readiness),
     livenessProbe: httpGetProbe(live, p, scheme, timing.liveness),
-    startupProbe: httpGetProbe(ready, p, scheme, timing.startup),
+    // The startup probe asks /livez, not /readyz: the runtime's liveness holds during its startup
+    // grace and on what a restart cannot fix (NMI 403/404/500, a pod the workload identity webhook
+    // skipped), so kubelet never restart-loops a pod only recreating can mend; readiness still gates traffic.
+    startupProbe: httpGetProbe(live, p, scheme, timing.startup),
   });
   return {
     ...basePlan(strategy.id, kind, c, o),

@@ -524,10 +524,8 @@ export const FAULT_EXPECTED: Record<AnyStrategyId, Record<string, string>> = {
   'identity-app-check': PI_FAULTS_PROBES,
   'workload-identity-init': WI_NOT_MUTATED,
   'workload-identity-probes': WI_NOT_MUTATED,
-  // The runtime module's /livez holds on these (restart false), but its /readyz is also the startup
-  // probe's path (strategies/options.ts readinessPath): the startup probe fails for its 180 s and
-  // kubelet restarts the container, every ~3 min. Left as observed; see docs/behaviour.md.
-  'workload-identity-app-check': { 'wi-label-missing': 'never Ready, restarts', 'wi-annotation-missing': 'never Ready, restarts' },
+  // The runtime module's /livez (also the startup probe's path) holds on these: restart false.
+  'workload-identity-app-check': WI_NOT_MUTATED,
 };
 
 /**

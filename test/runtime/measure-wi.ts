@@ -5,7 +5,7 @@
  * federated identity credential. Not part of `npm test`; run
  * `npx tsc -p . && npx tsx test/runtime/measure-wi.ts`.
  *
- * Probe settings as strategy 9 sets them: startup /readyz every 4 s (x45), then readiness /readyz
+ * Probe settings as strategy 9 sets them: startup /livez every 4 s (x45), then readiness /readyz
  * every 4 s (failureThreshold 2), liveness /livez every 10 s (failureThreshold 3).
  */
 import { getStrategy } from '../../strategies';

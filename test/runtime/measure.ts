@@ -3,7 +3,7 @@
  * 3 minutes): token and NMI requests per minute at the mock, and the reaction to NMI loss and to a
  * 5 s 429 burst. Not part of `npm test`; run `npx tsc -p . && npx tsx test/runtime/measure.ts`.
  *
- * Probe settings as strategy 6 sets them: startup /readyz every 4 s (x45), then readiness /readyz
+ * Probe settings as strategy 6 sets them: startup /livez every 4 s (x45), then readiness /readyz
  * every 4 s (failureThreshold 2), liveness /livez every 10 s (failureThreshold 3), timeout 6 s.
  */
 import { startMock } from '../bed/bed';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     return r.status === 200;
   }
   // Startup probe, then readiness and liveness loops.
-  for (let i = 0; i < 45 && !(await probe('startup', '/readyz')); i++) await sleep(4000);
+  for (let i = 0; i < 45 && !(await probe('startup', '/livez')); i++) await sleep(4000);
   const readiness = (async () => {
     while (!stop) {
       if (await probe('readiness', '/readyz')) readyFails = 0;
