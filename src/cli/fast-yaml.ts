@@ -52,7 +52,13 @@ const NUMERIC = /^[-+]?(?:[0-9]|\.[0-9]|\.inf|\.Inf|\.INF|\.nan|\.NaN|\.NAN|0o|0
 /** Plain scalars may not start with these indicators (handled ones: `|`, `{}`, `[]` are checked first). */
 const INDICATOR = /^[-?:,[\]{}#&*!|>'"%@`]/;
 
+/** Letters that start a null or boolean of the core schema (null, Null, true, ..., but not ~). */
+const SPECIAL_START = new Set([...'nNtTfF'].map((c) => c.charCodeAt(0)));
+
 function resolvePlain(s: string): unknown {
+  // Most keys and values start with another letter: a string, without trying each pattern.
+  const c = s.charCodeAt(0) | 0x20;
+  if (c >= 0x61 && c <= 0x7a && !SPECIAL_START.has(s.charCodeAt(0))) return s;
   if (s === '' || NULL.test(s)) return null;
   if (TRUE.test(s)) return true;
   if (FALSE.test(s)) return false;
@@ -63,6 +69,12 @@ function resolvePlain(s: string): unknown {
     if (/^[-+]?(?:[0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|\.(?:inf|Inf|INF|nan|NaN|NAN))$/.test(s)) bail();
   }
   return s;
+}
+
+/** Trailing spaces and tabs removed (the regex only where there are some). */
+function trimEnd(s: string): string {
+  const c = s.charCodeAt(s.length - 1);
+  return c === 32 || c === 9 ? s.replace(/[ \t]+$/, '') : s;
 }
 
 interface Line { start: number; end: number; indent: number }
@@ -145,7 +157,7 @@ class Reader {
         let c = find(t, ':', p, l.end);
         while (c >= 0 && !(c + 1 >= l.end || t.charCodeAt(c + 1) === 32)) c = find(t, ':', c + 1, l.end);
         if (c < 0 || c >= l.end) bail();
-        k = t.slice(p, c).replace(/[ \t]+$/, '');
+        k = trimEnd(t.slice(p, c));
         if (!k || INDICATOR.test(k) || k.includes(' #') || k === '<<' || k === '__proto__' || resolvePlain(k) !== k) bail();
         p = c;
       }
@@ -242,7 +254,7 @@ class Reader {
     // A plain scalar, up to a comment or the end of the line.
     let e = find(t, ' #', p, l.end);
     if (e < 0 || e > l.end) e = l.end;
-    const s = t.slice(p, e).replace(/[ \t]+$/, '');
+    const s = trimEnd(t.slice(p, e));
     if (s.includes(': ') || s.endsWith(':') || s.includes('\t#')) bail();
     const n = new LScalar(resolvePlain(s));
     n.range = [p, p + s.length, this.lineEnd(l)];

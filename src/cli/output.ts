@@ -21,7 +21,12 @@ export function tempPath(name: string): string {
 
 const SPILL = 16 * 2 ** 20;
 
-/** Output held until the run is known to succeed; bounded memory (spills to a temp file). */
+/**
+ * Output held until the run is known to succeed; bounded memory (spills to a temp file). When
+ * stdout is an empty regular file (`> out.yaml`), there is nothing to hold it from: the output is
+ * written straight to it and truncated away again if the run fails (one write of the output, not
+ * three: spool, read back, copy).
+ */
 export class Spool {
   private bufs: Buffer[] = [];
   private size = 0;
@@ -30,6 +35,18 @@ export class Spool {
   /** The last byte written ('' before any). */
   last = '';
   written = 0;
+
+  /** `direct`: fd 1 (stdout) itself when it is an empty regular file not read as an input (`inputs`: their real paths). */
+  constructor(direct?: { inputs: readonly string[] }) {
+    if (!direct) return;
+    let st: fs.Stats;
+    try { st = fs.fstatSync(1); } catch { return; }
+    if (!st.isFile() || st.size !== 0) return;
+    for (const f of direct.inputs) {
+      try { const s = fs.statSync(f); if (s.ino === st.ino && s.dev === st.dev) return; } catch { /* gone: read fails later */ }
+    }
+    this.fd = 1;
+  }
 
   write(data: Buffer | string): void {
     const b = typeof data === 'string' ? Buffer.from(data) : data;
@@ -49,6 +66,7 @@ export class Spool {
 
   /** Everything written, to `out` (stdout), respecting back-pressure. */
   async flush(out: NodeJS.WritableStream = process.stdout): Promise<void> {
+    if (this.fd === 1) return;
     const put = (b: Buffer) => new Promise<void>((resolve) => { if (out.write(b)) resolve(); else out.once('drain', resolve); });
     if (this.fd === undefined) { for (const b of this.bufs) await put(b); this.bufs = []; return; }
     const block = Buffer.allocUnsafe(2 ** 20);
@@ -63,6 +81,7 @@ export class Spool {
 
   discard(): void {
     this.bufs = [];
+    if (this.fd === 1) { fs.ftruncateSync(1, 0); return; }
     if (this.fd !== undefined) { fs.closeSync(this.fd); fs.rmSync(this.file!, { force: true }); this.fd = undefined; }
   }
 }

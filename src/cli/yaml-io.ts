@@ -1,7 +1,7 @@
 /**
  * YAML in and out, streamed. Reading: files, directories (recursively, *.yaml|*.yml, symlinks
  * followed) and stdin (spooled to a temp file), cut into chunks of whole documents at `---`
- * lines, so memory is bounded by the chunk (about 256 KB of text, or one large document), not
+ * lines, so memory is bounded by the chunk (about 16 KB of text, or one large document), not
  * by the input. A total size limit per run (--max-input-mb) bounds time. Bytes are kept: each
  * chunk is decoded as UTF-8 when it is valid UTF-8, else as Latin-1 (one char per byte), and
  * written back in the same encoding, so bytes outside the edited nodes never change. UTF-16/32
@@ -35,7 +35,7 @@ export interface Parsed { readonly source: Source; readonly docs: YAML.Document.
 export const DEFAULT_MAX_MB = 256;
 /** A single document above this is refused: it is parsed whole (etcd stores objects up to 1.5 MB). */
 export const MAX_DOCUMENT_MB = 32;
-const CHUNK = 256 * 1024;
+const CHUNK = 16 * 1024;
 const MB = 2 ** 20;
 
 /**
@@ -330,14 +330,15 @@ function isBlock(node: unknown): node is YAML.YAMLMap | YAML.YAMLSeq {
 }
 
 function sameItem(a: unknown, b: unknown): boolean {
-  if (deepEqual(a, b)) return true;
-  // Containers, env, volumes by name; objects of a List by kind and metadata.name.
+  // Containers, env, volumes by name; objects of a List by kind and metadata.name; else equal values.
   const name = (x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? (x as any).name ?? ((x as any).metadata?.name !== undefined ? `${(x as any).kind}/${(x as any).metadata.name}` : undefined) : undefined);
-  return name(a) !== undefined && name(a) === name(b);
+  const n = name(a);
+  return (n !== undefined && n === name(b)) || deepEqual(a, b);
 }
 
-// The same parts go into every workload of a stream: render each once.
-const rendered = new Map<string, string>();
+// The same parts go into every workload of a stream: render each once. Looked up by value among
+// the few most recent (a JSON key per lookup cost more than the rendering it saved).
+const rendered: Array<{ value: unknown; key: string; out: string }> = [];
 
 class TextEditor {
   readonly edits: Edit[] = [];
@@ -348,23 +349,27 @@ class TextEditor {
 
   /** `value` as block YAML indented by `indent` spaces (cached: the same parts go into every workload). */
   private render(value: unknown, indent: number): string {
-    const key = `${this.indentSeq ? 1 : 0}${indent} ${JSON.stringify(value)}`;
-    let out = rendered.get(key);
-    if (out === undefined) {
-      out = indentLines(YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false, version: WRITE_VERSION }), indent);
-      if (rendered.size < 1000) rendered.set(key, out);
-    }
-    return out;
+    const key = `${this.indentSeq ? 1 : 0} ${indent}`;
+    const k = rendered.findIndex((r) => r.key === key && deepEqual(r.value, value));
+    const hit = k >= 0 ? rendered.splice(k, 1)[0] : {
+      value, key,
+      out: indentLines(YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false, version: WRITE_VERSION }), indent),
+    };
+    rendered.unshift(hit);
+    if (rendered.length > 8) rendered.pop();
+    return hit.out;
   }
 
   private add(at: number, end: number, text: string): void { this.edits.push({ at, end, text, seq: this.n++ }); }
 
   /** Text edits that turn `node` (whose JSON is `before`) into `after`; throws where it cannot. */
   diff(node: unknown, before: unknown, after: unknown): void {
-    if (deepEqual(before, after)) return;
+    // Collections are compared by walking them (each node once), not by an equality test per level.
+    if (before === after) return;
     if (YAML.isMap(node) && isBlock(node) && isObj(before) && isObj(after)) return this.diffMap(node, before, after);
     if (YAML.isSeq(node) && isBlock(node) && Array.isArray(before) && Array.isArray(after)) return this.diffSeq(node, before, after);
     // A scalar or flow collection: replace its text in place, in flow style on one line.
+    if (deepEqual(before, after)) return;
     const r = (node as YAML.Node | null)?.range;
     if (!r || (isObj(after) || Array.isArray(after)) && r[0] === r[1]) throw new Error('no source range');
     const flow = YAML.stringify(after, { collectionStyle: 'flow', lineWidth: 0, doubleQuotedMinMultiLineLength: Infinity, version: WRITE_VERSION }).replace(/\n$/, '');

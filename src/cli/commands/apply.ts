@@ -85,8 +85,9 @@ export async function handler(a: Args): Promise<void> {
   // Stream: each chunk of documents is parsed, transformed and written before the next is read.
   // Output waits in a spool (stdout) or temp files (--in-place) until the whole run succeeded:
   // an error anywhere leaves stdout empty and every file as it was.
-  const out = new Spool();
+  const out = new Spool({ inputs: inputs.map((x) => x.path) });
   const json = !a.diff && !a['in-place'] && a.output === 'json';
+  if (json) out.write('{\n  "apiVersion": "v1",\n  "kind": "List",\n  "items": [');
   let items = 0;
   const files: InstanceType<typeof InPlaceFile>[] = [];
   let latin1Noted = false;
@@ -157,11 +158,8 @@ export async function handler(a: Args): Promise<void> {
   } finally {
     for (const f of files) f.release();
   }
-  if (json) {
-    process.stdout.write('{\n  "apiVersion": "v1",\n  "kind": "List",\n  "items": [');
-    await out.flush();
-    process.stdout.write(items ? '\n  ]\n}\n' : ']\n}\n');
-  } else await out.flush();
+  if (json) out.write(items ? '\n  ]\n}\n' : ']\n}\n');
+  await out.flush();
   if (!a.quiet) {
     for (const n of notes) process.stderr.write(`identity-health: ${n}\n`);
     for (const s of skipped) process.stderr.write(`identity-health: ${s}\n`);
