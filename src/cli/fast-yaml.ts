@@ -39,8 +39,11 @@ type Node = LScalar | LMap | LSeq;
 (LSeq.prototype as any)[NODE_TYPE] = Symbol.for('yaml.seq');
 const isScalar = (n: Node): n is LScalar => n instanceof LScalar;
 
-class Bail extends Error {}
-const bail = (): never => { if (process.env.IH_FAST_DEBUG) console.error(new Error().stack!.split("\n")[2]); throw new Bail(); };
+/** Thrown where the reader leaves a document: one object, not an Error (a stack trace per document cost more than the reading). */
+class Bail {}
+const BAIL = new Bail();
+const DEBUG = !!process.env.IH_FAST_DEBUG;
+const bail = (): never => { if (DEBUG) console.error(new Error().stack!.split('\n')[2]); throw BAIL; };
 
 const NULL = /^(?:~|null|Null|NULL)$/;
 const TRUE = /^(?:true|True|TRUE)$/;

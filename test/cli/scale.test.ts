@@ -123,23 +123,53 @@ describe('streamed input', () => {
     const dir = tmpdir();
     const docs: string[] = [];
     let size = 0;
-    for (let i = 0; size < 3 * 2 ** 20; i++) { const d = sample(i); docs.push(d); size += d.length + 4; }
+    for (let i = 0; size < 2 * 2 ** 20; i++) { const d = sample(i); docs.push(d); size += d.length + 4; }
     fs.writeFileSync(path.join(dir, 'in.yaml'), docs.join('---\n'));
-    const first = cli(['apply', '-s', 'nmi-init', 'in.yaml'], { cwd: dir, out: 'once.yaml' });
+    // The oracle: each document alone in its own file (read and changed document by document, no
+    // chunk holds two of them); apply joins files with the same `---` lines the stream has.
+    fs.mkdirSync(path.join(dir, 'each'));
+    docs.forEach((d, i) => fs.writeFileSync(path.join(dir, 'each', `${String(i).padStart(6, '0')}.yaml`), d));
+    const each = cli(['apply', '-s', 'nmi-init', 'each'], { cwd: dir, out: 'each.yaml' });
+    expect(each.code, each.stderr).toBe(0);
+    const expected = fs.readFileSync(path.join(dir, 'each.yaml'), 'utf8');
+
+    // Held whole, these 2 MB do not fit in a 48 MB heap (read as one chunk, the run dies with
+    // "JavaScript heap out of memory"); streamed, they do. Output to a file, as `> out.yaml`.
+    const first = cli(['apply', '-s', 'nmi-init', 'in.yaml'], { cwd: dir, heapMb: 48, out: 'once.yaml' });
     expect(first.stderr).toMatch(new RegExp(`${Math.ceil(docs.length * 3 / 5)} workload\\(s\\) changed`));
     expect(first.code).toBe(0);
-    // Untouched documents keep their bytes.
     const once = fs.readFileSync(path.join(dir, 'once.yaml'), 'utf8');
-    for (const k of [1, 4, docs.length - 1]) if (k % 5 === 1 || k % 5 === 4) expect(once).toContain(docs[k]);
-    // 3 MB parsed whole would take several hundred MB of heap; streamed, 48 MB is plenty.
-    const again = cli(['apply', '-s', 'nmi-init', 'once.yaml'], { cwd: dir, heapMb: 48, out: 'twice.yaml' });
-    expect(again.stderr).toMatch(/ 0 workload\(s\) changed/);
-    expect(again.code).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'twice.yaml'), 'utf8')).toBe(once);
-    const audit = cli(['audit', '--require', 'nmi-init', 'once.yaml'], { cwd: dir, heapMb: 48, out: 'audit.txt' });
-    expect(audit.code).toBe(0);
+    expect(once === expected, 'streamed output differs from applying document by document').toBe(true);
+    // Untouched documents (ConfigMaps, Services) keep their bytes; every document is in its place.
+    const pieces = once.split(/^---\n/m);
+    expect(pieces.length).toBe(docs.length);
+    docs.forEach((d, k) => { if (k % 5 === 1 || k % 5 === 4) expect(pieces[k] === d, `document ${k} changed`).toBe(true); });
+
+    const audit = cli(['audit', '--require', 'nmi-init', '--format', 'json', 'once.yaml'], { cwd: dir, heapMb: 48, out: 'audit.json' });
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'audit.json'), 'utf8')).workloads).toHaveLength(Math.ceil(docs.length * 3 / 5));
     fs.rmSync(dir, { recursive: true, force: true });
   }, 300_000);
+
+  it('an error after output was produced leaves stdout empty: a file (written directly, then truncated) and a pipe', () => {
+    const dir = tmpdir();
+    const ok = Array.from({ length: 1000 }, (_, i) => sample(i * 5)).join('---\n');
+    // The last workload already has another init container of ours' name: a conflict, found last.
+    const bad = sample(0).replace('    spec:\n      containers:', '    spec:\n      initContainers:\n      - name: identity-health-nmi-init\n        image: other\n      containers:');
+    fs.writeFileSync(path.join(dir, 'in.yaml'), `${ok}---\n${bad}`);
+    const file = cli(['apply', '-s', 'nmi-init', 'in.yaml'], { cwd: dir, out: 'out.yaml' });
+    expect(file.stderr).toMatch(/1 workload could not take nmi-init; nothing written/);
+    expect(file.code).toBe(2);
+    expect(fs.statSync(path.join(dir, 'out.yaml')).size).toBe(0);
+    const pipe = cli(['apply', '-s', 'nmi-init', 'in.yaml'], { cwd: dir });
+    expect(pipe.code).toBe(2);
+    expect(pipe.stdout).toBe('');
+    // Without the error, the same run writes it all.
+    fs.writeFileSync(path.join(dir, 'in.yaml'), ok);
+    expect(cli(['apply', '-s', 'nmi-init', 'in.yaml'], { cwd: dir, out: 'out.yaml' }).code).toBe(0);
+    expect(fs.statSync(path.join(dir, 'out.yaml')).size).toBeGreaterThan(ok.length);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
 
   it('the default input limit takes our own output for thousands of workloads (33 MB)', () => {
     const dir = tmpdir();
