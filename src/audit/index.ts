@@ -189,7 +189,7 @@ function probeDefects(c: Container, kind: string, p: Probe, defects: Defect[]): 
 export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
   const bad = isWorkload(doc) && podTemplateProblem(doc);
   if (bad) throw new InputError(`${workloadName(doc)}: ${bad}`);
-  const tpl = podTemplateOf(structuredClone(doc));
+  const tpl = podTemplateOf(doc); // read only: no copy (a structured clone per workload was a fifth of audit's time)
   if (!tpl) return undefined;
   const parts: Part[] = [];
   const defects: Defect[] = [];

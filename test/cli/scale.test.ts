@@ -238,6 +238,16 @@ describe('fast reader', () => {
   });
 });
 
+describe('audit reads its input without copying it', () => {
+  it('a deeply frozen workload is audited as a fresh copy of it is', () => {
+    const freeze = (x: any): any => { if (x && typeof x === 'object') { Object.values(x).forEach(freeze); Object.freeze(x); } return x; };
+    const text = fs.readFileSync(path.join(CORPUS, CORPUS_FILES[0]), 'utf8');
+    const workloads = YAML.parseAllDocuments(text).map((d) => d.toJS()).filter((d) => d?.spec?.template);
+    expect(workloads.length).toBeGreaterThan(3);
+    for (const w of workloads) expect(auditWorkload(freeze(structuredClone(w)))).toEqual(auditWorkload(w));
+  });
+});
+
 describe('audit is linear in script length', () => {
   /** Best of 3 runs, ms. */
   function time(kb: number, unit: string): number {
