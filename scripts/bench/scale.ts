@@ -1,7 +1,8 @@
 /**
  * Input scale: `apply -s nmi-init` and `audit` on 50 MB of Deployments, as one stream and as a
  * directory of 1,000 files. Targets (issue 13): <= 10 s and peak RSS <= 1 GiB each. Reference in
- * the same run: the same command on 5 MB, times 10; linear time means a ratio near 1 (target <= 1.25).
+ * the same run: the same command on 5 MB, times 10, both less the start-up (the same command on one
+ * Deployment); linear time means a ratio near 1 (target <= 1.25). The small runs are best of 3.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -42,14 +43,18 @@ export async function run(): Promise<void> {
   fs.mkdirSync(path.join(dir, 'files'));
   let n = 0;
   for (let f = 0; f < 1000; f++) { const t = stream(0.05, n); n += t.split('\n---\n').length; fs.writeFileSync(path.join(dir, 'files', `f${String(f).padStart(4, '0')}.yaml`), t); }
+  fs.writeFileSync(path.join(dir, 'one.yaml'), deployment(0));
+  const best3 = (args: string[]) => Math.min(...[0, 1, 2].map(() => measure(args, dir).ms));
   for (const cmd of [['apply', '-q', '-s', 'nmi-init'], ['audit']]) {
     const name = cmd[0];
-    const small = measure([...cmd, 'small.yaml'], dir);
+    const start = best3([...cmd, 'one.yaml']);
+    const small = best3([...cmd, 'small.yaml']);
     for (const [what, input] of [['50 MB stream', 'big.yaml'], ['1,000 files (50 MB)', 'files']]) {
       const big = measure([...cmd, input], dir);
-      const ratio = big.ms / (small.ms * 10);
+      const ratio = (big.ms - start) / ((small - start) * 10);
       const ok = big.ms <= 10_000 && big.rss <= 1024 && ratio <= 1.25;
-      console.log(`${name}, ${what}: ${(big.ms / 1000).toFixed(1)} s (target <= 10 s), peak RSS ${big.rss.toFixed(0)} MiB (target <= 1024 MiB); vs 10 x the 5 MB run (${(small.ms / 1000).toFixed(2)} s): ${ratio.toFixed(2)}x (target <= 1.25x, linear) ${ok ? 'OK' : 'OVER'}`);
+      console.log(`${name}, ${what}: ${(big.ms / 1000).toFixed(1)} s (target <= 10 s), peak RSS ${big.rss.toFixed(0)} MiB (target <= 1024 MiB); ` +
+        `less start-up (${start.toFixed(0)} ms), vs 10 x the 5 MB run (${(small / 1000).toFixed(2)} s): ${ratio.toFixed(2)}x (target <= 1.25x, linear) ${ok ? 'OK' : 'OVER'}`);
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
