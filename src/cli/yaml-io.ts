@@ -389,13 +389,13 @@ class TextEditor {
   }
 
   private diffMap(node: YAML.YAMLMap, before: Record<string, unknown>, after: Record<string, unknown>): void {
-    for (const k of Object.keys(before)) if (!(k in after)) throw new Error(`key ${k} removed`);
-    const added: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(after)) {
-      if (!(k in before)) { added[k] = v; continue; }
-      this.diff(node.get(k, true), before[k], v);
+    for (const k in before) if (!(k in after)) throw new Error(`key ${k} removed`);
+    let added: Record<string, unknown> | undefined;
+    for (const k in after) {
+      if (!(k in before)) { (added ??= {})[k] = after[k]; continue; }
+      this.diff(node.get(k, true), before[k], after[k]);
     }
-    if (!Object.keys(added).length) return;
+    if (!added) return;
     const first = node.items[0]?.key as YAML.Node | undefined;
     const r = node.range;
     if (!first?.range || !r) throw new Error('empty map');
