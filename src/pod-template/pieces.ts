@@ -106,7 +106,7 @@ export function probeScriptFile(strategy: string): ProbeScriptFile {
  * (pkg/fieldpath/fieldpath.go: ExtractFieldPathAsString returns "" for an absent key), and
  * `sh <empty file>` exits 0: so an empty or missing file fails the probe, saying why.
  */
-export const PROBE_FILE_RUNNER = '[ -s "$0" ] || { echo "identity-health: $0 is missing or empty (pod annotation removed?)"; exit 1; }; . "$0"';
+export const PROBE_FILE_RUNNER = '[ -s "$0" ] || { echo "identity-health: $0 is missing or empty (pod annotation removed?)"; exit 1; }; exec /bin/sh "$0" "$@"';
 
 /** An exec probe running the script at `file` with the probe kind as $1. */
 export function execProbe(file: string, mode: ProbeMode, t: ProbeTiming): Probe {
