@@ -42,6 +42,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { projectedScript } from '../../src/pod-template/pieces';
 import type { Container, EnvVar, PodSpec, Probe } from '../../src/pod-template/types';
 import { AAD_AUTHORITY_HOST, Bed, HOST_IP, MockState, NODE_MI, POD_MI, RequestKind } from './bed';
 import { binDir, Image } from './images';
@@ -447,6 +448,22 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   }
   timeline.sort((a, b) => a.t - b.t);
   return { timeline, duration: o.duration };
+}
+
+/**
+ * A probe's argv runnable outside a pod (the slow suites run checks on the host): each argument
+ * naming a script file that a downwardAPI volume projects from a pod annotation is replaced by a
+ * file in `dir` holding that annotation, as kubelet would project it.
+ */
+export function hostProbeArgv(template: { metadata?: { annotations?: Record<string, string> }; spec: PodSpec }, c: Container, argv: readonly string[], dir: string): string[] {
+  return argv.map((a, i) => {
+    const r = i > 0 ? projectedScript(a, c.volumeMounts, template.spec.volumes, template.metadata?.annotations) : undefined;
+    if (!r) return a;
+    if (!('script' in r)) throw new Error(r.problem);
+    const file = path.join(dir, `probe-${i}.sh`);
+    fs.writeFileSync(file, r.script);
+    return file;
+  });
 }
 
 /** The stand-in's defaults, restored before every run: NMI Active and intercepting (standard mode), the pod bound to POD_MI, the VMSS holding NODE_MI and POD_MI. */
