@@ -117,9 +117,14 @@ function inlineOf(p: Probe | undefined, plan: Plan): Probe | undefined {
   return r && 'script' in r ? inlineExecProbe(p!, r.script) : undefined;
 }
 
+/** `have` is our probe `want` in the earlier inline form (only an exec probe can be). */
+function isInlineOf(have: Probe | undefined, want: Probe, plan: Plan): boolean {
+  return !!have?.exec && deepEqual(have, inlineOf(want, plan));
+}
+
 /** `have` is what `want` (a probe of ours) was, or is: nothing to do but write `want`. */
 function ourProbe(have: Probe | undefined, want: Probe, plan: Plan): boolean {
-  return deepEqual(have, want) || deepEqual(have, inlineOf(want, plan));
+  return deepEqual(have, want) || isInlineOf(have, want, plan);
 }
 
 /** Our sidecar as earlier releases wrote it: probes inline, no mount of the projected script. */
@@ -202,7 +207,7 @@ function addToContainer(c: Container, plan: Plan, probes: ProbeSet): number {
   for (const kind of PROBE_KINDS) {
     const want = probes[kind];
     // Absent, or ours in the earlier inline form (upgraded in place).
-    if (want && (!c[kind] || (!deepEqual(c[kind], want) && deepEqual(c[kind], inlineOf(want, plan))))) { c[kind] = cloneJson(want); added++; }
+    if (want && (!c[kind] || (!deepEqual(c[kind], want) && isInlineOf(c[kind], want, plan)))) { c[kind] = cloneJson(want); added++; }
   }
   return added;
 }
