@@ -8,7 +8,7 @@ import * as v from '../src/checks/validate';
 import { DurationLike } from '../src/checks/validate';
 import { ConflictPolicy, CONFLICT_POLICIES, InputError, Plan } from '../src/pod-template/apply';
 import {
-  emptyDirVolume, execProbe, hardenedContainer, HOST_IP_ENV, httpGetProbe, PREFIX, ProbeTiming, ResourceSettings,
+  emptyDirVolume, execProbe, hardenedContainer, HOST_IP_ENV, httpGetProbe, PREFIX, probeScriptFile, ProbeTiming, ResourceSettings,
   SIDECAR_NAME, STATE_MOUNT, STATE_VOLUME,
 } from '../src/pod-template/pieces';
 import type { Container, EnvVar, Probe, ProbeKind } from '../src/pod-template/types';
@@ -347,7 +347,7 @@ function imageFor(option: string, image: string | undefined, client: InitClient)
 }
 
 function basePlan(strategy: string, kind: CheckKind, c: Common, o: AnyCheckOptions): Omit<Plan, 'initContainers' | 'volumes' | 'target' | 'sidecar'> {
-  return { strategy, containers: c.containers, onConflict: c.onConflict, ...identityMetadata(kind, c, o) };
+  return { strategy, containers: c.containers, onConflict: c.onConflict, podAnnotations: {}, ...identityMetadata(kind, c, o) };
 }
 
 /** What a plan builder needs to know of its strategy. */
@@ -390,7 +390,10 @@ export function initPlan(strategy: StrategyMeta, o: AnyCheckOptions & Omit<InitO
   return { ...basePlan(strategy.id, kind, c, o), initContainers: [container], volumes, target: { env: [], volumeMounts: [], probes: {} } };
 }
 
-/** Strategies 2 and 5: exec readiness, liveness and startup probes in the app container (or a sidecar). */
+/**
+ * Strategies 2, 5 and 8: exec readiness, liveness and startup probes in the app container (or a
+ * sidecar). The script is written once, into a pod annotation projected as a file (probeScriptFile).
+ */
 export function probesPlan(strategy: StrategyMeta, o: AnyCheckOptions & ProbesOptions & TokenCacheOptions): Plan {
   const kind = prepare(strategy, o);
   const c = resolveCommon(o);
@@ -402,23 +405,26 @@ export function probesPlan(strategy: StrategyMeta, o: AnyCheckOptions & ProbesOp
     startupGrace: v.seconds('startupGrace', o.startupGrace ?? DEFAULTS.startupGrace, 0, 3600),
     transientGrace: v.seconds('transientGrace', o.transientGrace ?? DEFAULTS.transientGrace, 0, 3600),
   });
+  const file = probeScriptFile(strategy.id);
   const probes: Partial<Record<ProbeKind, Probe>> = {
-    readinessProbe: execProbe(script, 'readiness', resolveTiming('readiness', o.readiness, bound)),
-    livenessProbe: execProbe(script, 'liveness', resolveTiming('liveness', o.liveness, bound)),
-    startupProbe: execProbe(script, 'startup', resolveTiming('startup', o.startup, bound)),
+    readinessProbe: execProbe(file.path, 'readiness', resolveTiming('readiness', o.readiness, bound)),
+    livenessProbe: execProbe(file.path, 'liveness', resolveTiming('liveness', o.liveness, bound)),
+    startupProbe: execProbe(file.path, 'startup', resolveTiming('startup', o.startup, bound)),
   };
   const env = check.nmi ? [HOST_IP_ENV] : [];
+  const volumeMounts = [STATE_MOUNT, file.mount];
   const sidecar = hardenedContainer({
     name: SIDECAR_NAME,
     image: imageFor('sidecarImage', o.sidecarImage, client),
-    script: SIDECAR_IDLE_SCRIPT, env, volumeMounts: [STATE_MOUNT],
+    script: SIDECAR_IDLE_SCRIPT, env, volumeMounts,
     resources: resolveResources(o.resources, SMALL),
   });
   return {
     ...basePlan(strategy.id, kind, c, o),
+    podAnnotations: { [file.annotation]: script },
     initContainers: [],
-    volumes: [emptyDirVolume(STATE_VOLUME)],
-    target: { env, volumeMounts: [STATE_MOUNT], probes },
+    volumes: [emptyDirVolume(STATE_VOLUME), file.volume],
+    target: { env, volumeMounts, probes },
     sidecar,
   };
 }

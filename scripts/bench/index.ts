@@ -5,6 +5,7 @@
 const only = process.argv.slice(2);
 const modules: Array<[string, string]> = [
   ['synth', './synth'],
+  ['weight', './weight'],
   ['cli', './cli'],
   ['scale', './scale'],
   ['latency', './latency'],

@@ -1,53 +1,47 @@
 /**
- * Synthesis overhead of a strategy applied to a whole chart: 1,000 cdk8s-plus-27 Deployments,
- * chart.toJson() with the mixin divided by chart.toJson() without it, both measured in this run
- * (interleaved, best of 15, GC before each: the minimum is the least disturbed by other load on
- * the machine). Target: at most 1.3.
+ * Synthesis overhead of a strategy on a whole chart, as a user sees it (issue 13): whole
+ * processes, each building 1,000 cdk8s-plus-27 Deployments and running app.synth() into a temp
+ * outdir, with `chart.with(<strategy>)` or without, the library loaded from lib/ (the build).
+ * CPU time (user + sys) and peak RSS come from the child's own process.resourceUsage().
+ * Interleaved runs (none, a, b, c, none, ...), 7 rounds; each figure is the median of the runs
+ * with the strategy over the median without it. Targets: CPU <= 1.15x, peak RSS <= 1.15x.
  */
-import { App, Chart } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { IdentityProbes, NmiInitCheck } from '../../src';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 
 const N = 1000;
+const ROUNDS = 7;
+const CHILD = path.join(__dirname, 'synth-child.cjs');
+const LIB = path.resolve(__dirname, '../../lib/src/index.js');
+const CASES = ['none', 'identity-probes', 'workload-identity-probes', 'nmi-init'] as const;
+const TARGET = 1.15;
 
-function build(mixin?: () => object): Chart {
-  const chart = new Chart(new App(), 'bench');
-  for (let i = 0; i < N; i++) {
-    new kplus.Deployment(chart, `d${i}`, { containers: [{ name: 'app', image: 'curlimages/curl:8.11.1', portNumber: 8080 }] });
-  }
-  if (mixin) chart.with(mixin() as any);
-  return chart;
+interface Sample { cpuMs: number; rssKiB: number; bytes: number }
+
+function once(which: string): Sample {
+  const r = spawnSync(process.execPath, [CHILD, which, String(N)], { encoding: 'utf8', cwd: path.dirname(CHILD) });
+  if (r.status !== 0) throw new Error(`synth ${which} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
-function time(f: () => unknown): number {
-  (globalThis as { gc?: () => void }).gc?.();
-  const t = process.hrtime.bigint();
-  f();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
-
-const best = (xs: number[]) => Math.min(...xs);
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 export async function run(): Promise<void> {
-  const cases: Array<[string, (() => object) | undefined]> = [
-    ['none', undefined],
-    ['identity-probes', () => new IdentityProbes({ clientId: '11111111-1111-1111-1111-111111111111' })],
-    ['nmi-init', () => new NmiInitCheck()],
-  ];
-  const samples = new Map<string, number[]>(cases.map(([n]) => [n, []]));
-  build().toJson(); // warm up
-  for (let rep = 0; rep < 15; rep++) {
-    for (const [name, mixin] of cases) {
-      const chart = build(mixin);
-      samples.get(name)!.push(time(() => chart.toJson()));
-    }
-  }
-  const base = best(samples.get('none')!);
-  console.log(`synth of ${N} cdk8s-plus-27 Deployments in one chart (chart.toJson, best of 15):`);
-  console.log(`  without a strategy: ${base.toFixed(0)} ms (reference)`);
-  for (const [name] of cases.slice(1)) {
-    const m = best(samples.get(name)!);
-    const ratio = m / base;
-    console.log(`  with ${name} on the chart: ${m.toFixed(0)} ms, ratio ${ratio.toFixed(2)} (target <= 1.30: ${ratio <= 1.3 ? 'met' : 'NOT met'})`);
+  if (!fs.existsSync(LIB)) throw new Error(`${LIB} missing: run npm run build`);
+  const samples = new Map<string, Sample[]>(CASES.map((c) => [c, []]));
+  once('none'); // warm the file cache
+  for (let r = 0; r < ROUNDS; r++) for (const c of CASES) samples.get(c)!.push(once(c));
+  const med = (c: string, k: keyof Sample) => median(samples.get(c)!.map((s) => s[k]));
+  const base = { cpu: med('none', 'cpuMs'), rss: med('none', 'rssKiB') / 1024, mb: med('none', 'bytes') / 2 ** 20 };
+  console.log(`synth of ${N} cdk8s-plus-27 Deployments, whole process (app.synth to a temp dir; medians of ${ROUNDS} interleaved runs):`);
+  console.log(`  without a strategy: CPU ${base.cpu.toFixed(0)} ms, peak RSS ${base.rss.toFixed(0)} MiB, output ${base.mb.toFixed(2)} MB (reference)`);
+  for (const c of CASES.slice(1)) {
+    const cpu = med(c, 'cpuMs');
+    const rss = med(c, 'rssKiB') / 1024;
+    const fmt = (v: number, ref: number) => `${(v / ref).toFixed(2)}x (target <= ${TARGET}x: ${v / ref <= TARGET ? 'met' : 'NOT met'})`;
+    console.log(`  chart.with(${c}): CPU ${cpu.toFixed(0)} ms, ${fmt(cpu, base.cpu)}; peak RSS ${rss.toFixed(0)} MiB, ${fmt(rss, base.rss)}; output ${(med(c, 'bytes') / 2 ** 20).toFixed(2)} MB`);
   }
 }
+
+if (require.main === module) run().catch((e) => { console.error(e); process.exit(1); });

@@ -6,8 +6,8 @@
  */
 import { AnyStrategyId, getStrategy, STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } from '../../strategies';
 import { deepEqual, InputError } from '../pod-template/apply';
-import { PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from '../pod-template/pieces';
-import type { Container, KubeObject, Probe } from '../pod-template/types';
+import { PREFIX, PROBE_FILE_RUNNER, projectedScript, SIDECAR_NAME, STRATEGIES_ANNOTATION } from '../pod-template/pieces';
+import type { Container, KubeObject, Probe, Volume } from '../pod-template/types';
 import { isWorkload, podTemplateOf, podTemplateProblem, workloadName } from '../pod-template/workload';
 import { RUNTIME_ENV } from '../runtime/env';
 import { planFor } from '../transform';
@@ -86,6 +86,28 @@ function initNames(): Map<string, StrategyId> {
 /** Each argument on its own line, so a script passed as `sh -c <script>` starts in command position. */
 function scriptOf(argv: readonly unknown[] | undefined): string {
   return (argv ?? []).map(String).join('\n');
+}
+
+/**
+ * The text an exec probe runs: its arguments, and the script of any argument that names a file a
+ * downwardAPI volume projects from a pod annotation (how the probe strategies write it once per
+ * pod). A file that cannot be there is a defect: the probe fails on every run, or, with its
+ * annotation gone, runs an empty file.
+ */
+function probeText(argv: readonly unknown[], c: Container, tpl: { spec: { volumes?: Volume[] }; metadata: { annotations?: Record<string, string> } }, where: string, defects: Defect[]): string {
+  let text = scriptOf(argv);
+  let resolved = false;
+  for (const a of argv.slice(1)) {
+    const r = projectedScript(a, c.volumeMounts, tpl.spec.volumes, tpl.metadata.annotations);
+    if (!r) continue;
+    resolved = true;
+    if ('script' in r) text += `\n${r.script}`;
+    else defects.push({ code: 'probe-script-missing', severity: 'error', where, message: `${r.problem}: the probe cannot run its check` });
+  }
+  if (!resolved && argv[2] === PROBE_FILE_RUNNER) {
+    defects.push({ code: 'probe-script-missing', severity: 'error', where, message: `${String(argv[3])}: no volume of the container holds it (the identity-health volume mount was removed?): the probe fails on every run` });
+  }
+  return text;
 }
 
 function isShell(cmd0: unknown): 'sh' | 'bash' | 'other' {
@@ -218,12 +240,13 @@ export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
       probeDefects(c, key, p, defects);
       const argv = p.exec?.command;
       if (!argv) continue;
-      const f = analyseScript(scriptOf(argv), isShell(argv[0]), `container ${c.name} ${key}`, env, defects);
+      const where = `container ${c.name} ${key}`;
+      const f = analyseScript(probeText(argv, c, tpl, where, defects), isShell(argv[0]), where, env, defects);
       if (!f.nmi && !f.token && !f.wi) continue;
       probed.push(short);
       facts = { nmi: facts.nmi || f.nmi, token: facts.token || f.token, wi: facts.wi || f.wi, proxy: facts.proxy || f.proxy };
       if (f.proxy) proxyChecked = true;
-      ours ||= argv[3] === PREFIX;
+      ours ||= argv[3] === PREFIX || argv[2] === PROBE_FILE_RUNNER;
       if ((short === 'readiness' || short === 'liveness') && p.timeoutSeconds === undefined) {
         defects.push({ code: 'no-timeout', severity: 'warning', where: `container ${c.name} ${key}`, message: "exec probe without timeoutSeconds: kubelet's default of 1 s is too short for a network check" });
       }

@@ -3,7 +3,7 @@
  * (the CLI and the audit use it); the cdk8s mixins use `applyPlanInPlace` on the JSON that
  * toJson() has just rendered for them.
  */
-import { PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from './pieces';
+import { inlineExecProbe, PREFIX, projectedScript, SIDECAR_NAME, STRATEGIES_ANNOTATION } from './pieces';
 import { Container, EnvVar, KubeObject, PodSpec, Probe, PROBE_KINDS, ProbeKind, Volume, VolumeMount } from './types';
 import { isWorkload, podTemplateOf, podTemplateProblem, workloadName } from './workload';
 
@@ -18,6 +18,8 @@ export interface Plan {
   readonly initContainers: readonly Container[];
   readonly volumes: readonly Volume[];
   readonly podLabels: Readonly<Record<string, string>>;
+  /** Pod-template annotations (the probe strategies' script, which a volume of `volumes` projects as a file). */
+  readonly podAnnotations: Readonly<Record<string, string>>;
   /** Annotations for ServiceAccount objects the plan is applied to (workload identity client id). */
   readonly serviceAccountAnnotations: Readonly<Record<string, string>>;
   /** Added to each target container. */
@@ -106,9 +108,37 @@ function targetContainers(spec: PodSpec, plan: Plan, workload: string): Containe
   });
 }
 
+/**
+ * The form earlier releases wrote for our probe `p`: the projected script inline
+ * (`sh -c <script> identity-health <mode>`), recognised as ours and upgraded in place.
+ */
+function inlineOf(p: Probe | undefined, plan: Plan): Probe | undefined {
+  const r = p?.exec && projectedScript(p.exec.command[3], plan.target.volumeMounts, plan.volumes, plan.podAnnotations);
+  return r && 'script' in r ? inlineExecProbe(p!, r.script) : undefined;
+}
+
+/** `have` is our probe `want` in the earlier inline form (only an exec probe can be). */
+function isInlineOf(have: Probe | undefined, want: Probe, plan: Plan): boolean {
+  return !!have?.exec && deepEqual(have, inlineOf(want, plan));
+}
+
+/** `have` is what `want` (a probe of ours) was, or is: nothing to do but write `want`. */
+function ourProbe(have: Probe | undefined, want: Probe, plan: Plan): boolean {
+  return deepEqual(have, want) || isInlineOf(have, want, plan);
+}
+
+/** Our sidecar as earlier releases wrote it: probes inline, no mount of the projected script. */
+function inlineSidecar(sidecar: Container, plan: Plan): Container {
+  const projected = new Set(plan.volumes.filter((v) => v.downwardAPI).map((v) => v.name));
+  const out: Container = { ...sidecar, volumeMounts: sidecar.volumeMounts?.filter((m) => !projected.has(m.name)) };
+  for (const kind of PROBE_KINDS) if (sidecar[kind]) out[kind] = inlineOf(sidecar[kind], plan);
+  return out;
+}
+
 /** What of `plan` clashes with what the pod template already has. */
-function findConflicts(spec: PodSpec, labels: Record<string, string>, plan: Plan, targets: Container[], workload: string): Conflict[] {
+function findConflicts(spec: PodSpec, meta: { labels: Record<string, string>; annotations: Record<string, string> }, plan: Plan, targets: Container[], workload: string): Conflict[] {
   const out: Conflict[] = [];
+  const { labels, annotations } = meta;
   for (const ic of plan.initContainers) {
     const have = byName(spec.initContainers, ic.name);
     if (have && !deepEqual(have, ic)) out.push({ text: `init container "${ic.name}" exists with other content`, probe: false });
@@ -119,6 +149,9 @@ function findConflicts(spec: PodSpec, labels: Record<string, string>, plan: Plan
   }
   for (const [k, v] of Object.entries(plan.podLabels)) {
     if (k in labels && labels[k] !== v) out.push({ text: `pod label ${k}="${labels[k]}" differs from "${v}"`, probe: false });
+  }
+  for (const [k, v] of Object.entries(plan.podAnnotations)) {
+    if (k in annotations && annotations[k] !== v) out.push({ text: `pod annotation ${k} holds another script (other options of ${plan.strategy}?)`, probe: false });
   }
   for (const c of targets) {
     let probes: ProbeSet;
@@ -132,13 +165,14 @@ function findConflicts(spec: PodSpec, labels: Record<string, string>, plan: Plan
       out.push(...own.map((k) => ({ text: `container "${c.name}" already has a ${k}`, probe: true })));
       continue;
     }
-    out.push(...containerConflicts(c, plan.target, probes));
+    out.push(...containerConflicts(c, plan, probes));
   }
   return out;
 }
 
-function containerConflicts(c: Container, t: Plan['target'], probes: ProbeSet): Conflict[] {
+function containerConflicts(c: Container, plan: Plan, probes: ProbeSet): Conflict[] {
   const out: Conflict[] = [];
+  const t = plan.target;
   for (const e of t.env) {
     const have = byName(c.env, e.name);
     if (have && !deepEqual(have, e)) out.push({ text: `container "${c.name}" sets env ${e.name} differently`, probe: false });
@@ -151,7 +185,7 @@ function containerConflicts(c: Container, t: Plan['target'], probes: ProbeSet): 
     const want = probes[kind];
     // An existing startup probe is kept: it gates liveness as ours would (the liveness
     // check has its own startup grace), so it is not a conflict.
-    if (want && c[kind] && kind !== 'startupProbe' && !deepEqual(c[kind], want)) {
+    if (want && c[kind] && kind !== 'startupProbe' && !ourProbe(c[kind], want, plan)) {
       out.push({ text: `container "${c.name}" already has a ${kind}`, probe: true });
     }
   }
@@ -165,13 +199,15 @@ function addByName<T extends { name: string }>(list: T[], items: readonly T[]): 
   return added;
 }
 
-function addToContainer(c: Container, t: Plan['target'], probes: ProbeSet): number {
+function addToContainer(c: Container, plan: Plan, probes: ProbeSet): number {
   let added = 0;
+  const t = plan.target;
   if (t.env.length) added += addByName((c.env ??= []), t.env);
   if (t.volumeMounts.length) added += addByName((c.volumeMounts ??= []), t.volumeMounts);
   for (const kind of PROBE_KINDS) {
     const want = probes[kind];
-    if (want && !c[kind]) { c[kind] = cloneJson(want); added++; }
+    // Absent, or ours in the earlier inline form (upgraded in place).
+    if (want && (!c[kind] || (!deepEqual(c[kind], want) && isInlineOf(c[kind], want, plan)))) { c[kind] = cloneJson(want); added++; }
   }
   return added;
 }
@@ -206,8 +242,9 @@ export function applyPlanInPlace(doc: KubeObject, plan: Plan): Omit<ApplyResult,
   const name = workloadName(doc);
   const { spec } = tpl;
   const labels = tpl.metadata.labels ?? {};
+  const annotations = tpl.metadata.annotations ?? {};
   const targets = targetContainers(spec, plan, name);
-  const conflicts = findConflicts(spec, labels, plan, targets, name);
+  const conflicts = findConflicts(spec, { labels, annotations }, plan, targets, name);
   let useSidecar = false;
   if (conflicts.length) {
     const text = conflicts.map((c) => c.text).join('; ');
@@ -229,15 +266,23 @@ export function applyPlanInPlace(doc: KubeObject, plan: Plan): Omit<ApplyResult,
   for (const [k, v] of Object.entries(plan.podLabels)) {
     if (labels[k] !== v) { (tpl.writableMetadata().labels ??= {})[k] = v; changes++; }
   }
+  for (const [k, v] of Object.entries(plan.podAnnotations)) {
+    if (annotations[k] !== v) { (tpl.writableMetadata().annotations ??= {})[k] = v; changes++; }
+  }
   if (useSidecar) {
     const sidecar = { ...cloneJson(plan.sidecar!), ...cloneJson(probesFor(plan.target, plan.sidecar!, name)) };
-    const have = byName(spec.containers, SIDECAR_NAME);
+    const at = spec.containers.findIndex((c) => c.name === SIDECAR_NAME);
+    const have = spec.containers[at];
     if (have && !deepEqual(have, sidecar)) {
-      throw new ConflictError(name, [{ text: `container "${SIDECAR_NAME}" exists with other content`, probe: false }], false);
+      if (!deepEqual(have, inlineSidecar(sidecar, plan))) {
+        throw new ConflictError(name, [{ text: `container "${SIDECAR_NAME}" exists with other content`, probe: false }], false);
+      }
+      spec.containers[at] = sidecar; // ours in the earlier inline form: upgraded in place
+      changes++;
     }
     if (!have) { spec.containers.push(sidecar); changes++; }
   } else {
-    for (const c of targets) changes += addToContainer(c, plan.target, probesFor(plan.target, c, name));
+    for (const c of targets) changes += addToContainer(c, plan, probesFor(plan.target, c, name));
   }
   const ids = new Set((tpl.metadata.annotations?.[STRATEGIES_ANNOTATION] ?? '').split(',').filter(Boolean));
   if (!ids.has(plan.strategy)) {

@@ -71,9 +71,79 @@ function timing(t: ProbeTiming): Record<string, number> {
   return out;
 }
 
-/** An exec probe running `script` with the probe kind as $1. */
-export function execProbe(script: string, mode: 'readiness' | 'liveness' | 'startup', t: ProbeTiming): Probe {
-  return { exec: { command: ['/bin/sh', '-c', script, PREFIX, mode] }, ...timing(t) };
+export type ProbeMode = 'readiness' | 'liveness' | 'startup';
+
+/**
+ * The probe script, once per pod: a pod-template annotation that a downwardAPI volume projects
+ * as a file, mounted read-only where the probes run. Kubelet writes a downwardAPI volume's files
+ * before the containers start and replaces them atomically when the annotation changes
+ * (https://kubernetes.io/docs/concepts/workloads/pods/downward-api/,
+ * https://kubernetes.io/docs/tasks/inject-data-application/downward-api-volume-expose-pod-information/).
+ * Named per strategy, so two probe strategies in one pod (one in the app, one in the sidecar) never clash.
+ */
+export interface ProbeScriptFile {
+  readonly annotation: string;
+  readonly volume: Volume;
+  readonly mount: VolumeMount;
+  /** Absolute path of the file in the container. */
+  readonly path: string;
+}
+
+export function probeScriptFile(strategy: string): ProbeScriptFile {
+  const annotation = `identity-health.io/${strategy}-script`;
+  const name = `${PREFIX}-${strategy}`;
+  const dir = `/etc/identity-health/${strategy}`;
+  return {
+    annotation,
+    volume: { name, downwardAPI: { items: [{ path: 'probe.sh', fieldRef: { fieldPath: `metadata.annotations['${annotation}']` } }] } },
+    mount: { name, mountPath: dir, readOnly: true },
+    path: `${dir}/probe.sh`,
+  };
+}
+
+/**
+ * Runs the file $0 with the mode as $1. Kubelet projects a missing annotation as an empty file
+ * (pkg/fieldpath/fieldpath.go: ExtractFieldPathAsString returns "" for an absent key), and
+ * `sh <empty file>` exits 0: so an empty or missing file fails the probe, saying why.
+ */
+export const PROBE_FILE_RUNNER = '[ -s "$0" ] || { echo "identity-health: $0 is missing or empty (pod annotation removed?)"; exit 1; }; exec /bin/sh "$0" "$@"';
+
+/** An exec probe running the script at `file` with the probe kind as $1. */
+export function execProbe(file: string, mode: ProbeMode, t: ProbeTiming): Probe {
+  return { exec: { command: ['/bin/sh', '-c', PROBE_FILE_RUNNER, file, mode] }, ...timing(t) };
+}
+
+/** The form earlier releases wrote: the script inline in the probe, `sh -c <script> identity-health <mode>`. */
+export function inlineExecProbe(p: Probe, script: string): Probe {
+  const cmd = p.exec!.command;
+  return { ...p, exec: { command: [cmd[0], '-c', script, PREFIX, cmd[cmd.length - 1]] } };
+}
+
+/**
+ * The script at `file` where a downwardAPI volume mounted in the container projects it from a
+ * pod annotation, or why it is not there (the probe would fail on every run, or with the
+ * annotation gone pass on an empty file). Undefined when no mount of the container covers `file`.
+ */
+export function projectedScript(file: unknown, mounts: readonly VolumeMount[] | undefined, volumes: readonly Volume[] | undefined,
+  annotations: Readonly<Record<string, unknown>> | undefined): { script: string } | { problem: string } | undefined {
+  if (typeof file !== 'string' || !file.startsWith('/')) return undefined;
+  for (const m of mounts ?? []) {
+    if (typeof m.mountPath !== 'string' || m.subPath !== undefined) continue;
+    const dir = m.mountPath.endsWith('/') ? m.mountPath : `${m.mountPath}/`;
+    if (!file.startsWith(dir)) continue;
+    const v = volumes?.find((x) => x.name === m.name);
+    if (!v) return { problem: `${file}: volume ${m.name} (mounted at ${m.mountPath}) is not in the pod` };
+    if (!v.downwardAPI) return undefined;
+    const items = (v.downwardAPI as { items?: Array<{ path?: unknown; fieldRef?: { fieldPath?: unknown } }> }).items;
+    const item = Array.isArray(items) ? items.find((i) => i?.path === file.slice(dir.length)) : undefined;
+    if (!item) return { problem: `${file}: volume ${m.name} projects no such file` };
+    const key = /^metadata\.annotations\['(.+)'\]$/.exec(String(item.fieldRef?.fieldPath ?? ''))?.[1];
+    if (key === undefined) return { problem: `${file}: volume ${m.name} projects it from ${String(item.fieldRef?.fieldPath)}, not a pod annotation` };
+    const script = annotations?.[key];
+    if (typeof script !== 'string' || !script) return { problem: `${file}: the pod has no annotation ${key}, so kubelet projects an empty file` };
+    return { script };
+  }
+  return undefined;
 }
 
 export function httpGetProbe(path: string, port: number | string, scheme: 'HTTP' | 'HTTPS', t: ProbeTiming): Probe {

@@ -46,7 +46,9 @@ export function podPatch(plan: Plan): Record<string, unknown> {
   return {
     metadata: {
       ...(Object.keys(plan.podLabels).length ? { labels: { ...plan.podLabels } } : {}),
-      annotations: { [anchor(STRATEGIES_ANNOTATION)]: plan.strategy },
+      // The probe script's annotation is added only where absent, as the probes are: a pod that
+      // keeps probes it already had keeps the script they run. kyvernoSafe escapes its `$(`.
+      annotations: Object.fromEntries(Object.entries({ ...plan.podAnnotations, [STRATEGIES_ANNOTATION]: plan.strategy }).map(([k, v]) => [anchor(k), v])),
     },
     spec,
   };

@@ -3,7 +3,9 @@
  * label but lack a strategy's check: the audit's rule (`audit --require <id>`), on the cluster.
  * Written in the CEL every Kubernetes version with admissionregistration.k8s.io/v1 has (the
  * standard library and RE2 `matches`; no optional types, no string extensions), per argument of
- * a command: a check script is one argument of `sh -c`, as the audit reads it.
+ * a command: a check script is one argument of `sh -c`, as the audit reads it, or the pod
+ * annotation that a downwardAPI volume projects as a file named by an argument (how the probe
+ * strategies write their script once per pod; pieces.ts: projectedScript is the audit's reading).
  */
 import type { Strategy } from '../../strategies';
 import { RUNTIME_ENV } from '../runtime/env';
@@ -41,7 +43,16 @@ function scriptOk(checks: Strategy['checks']): string {
 }
 
 const argsOf = (c: string) => `((has(${c}.command) ? ${c}.command : []) + (has(${c}.args) ? ${c}.args : []))`;
-const execOf = (c: string, p: string) => `(has(${c}.${p}) && has(${c}.${p}.exec) && has(${c}.${p}.exec.command) && ${c}.${p}.exec.command.exists(s, ${'$OK'}))`;
+/**
+ * CEL: argument `f` of container `c` names a file that a downwardAPI volume mounted in `c`
+ * projects from a pod annotation whose script passes `ok` (an expression over `s`).
+ */
+const projected = (c: string, f: string, ok: string) => `(has(${c}.volumeMounts) && has(variables.spec.volumes) && ${c}.volumeMounts.exists(m, !has(m.subPath) && `
+  + `variables.spec.volumes.exists(v, v.name == m.name && has(v.downwardAPI) && has(v.downwardAPI.items) && v.downwardAPI.items.exists(i, `
+  + `(m.mountPath.endsWith('/') ? m.mountPath : m.mountPath + '/') + i.path == ${f} && has(i.fieldRef) && `
+  + `variables.annotations.exists(k, i.fieldRef.fieldPath == "metadata.annotations['" + k + "']" && [variables.annotations[k]].exists(s, ${ok}))))))`;
+const execOf = (c: string, p: string) => `(has(${c}.${p}) && has(${c}.${p}.exec) && has(${c}.${p}.exec.command) && `
+  + `(${c}.${p}.exec.command.exists(s, ${'$OK'}) || ${c}.${p}.exec.command.exists(f, ${projected(c, 'f', '$OK')})))`;
 
 /** CEL: the pod spec `variables.spec` has a defect-free check of strategy `s`. */
 export function requiredCheck(s: Strategy): string {
@@ -80,6 +91,7 @@ export const VAP_VARIABLES = [
   { name: 'template', expression: "object.kind == 'Pod' ? object : object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template : object.spec.template" },
   { name: 'spec', expression: 'variables.template.spec' },
   { name: 'labels', expression: 'has(variables.template.metadata) && has(variables.template.metadata.labels) ? variables.template.metadata.labels : {}' },
+  { name: 'annotations', expression: 'has(variables.template.metadata) && has(variables.template.metadata.annotations) ? variables.template.metadata.annotations : {}' },
 ];
 
 export function vapObjects(s: Strategy, o: { name: string; match: readonly LabelRequirement[] }): Record<string, unknown>[] {

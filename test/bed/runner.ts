@@ -24,7 +24,10 @@
  * Exec commands run as kubelet would run them in the container: the exact argv from the
  * manifest (with `/bin/sh` taken from the image stand-in), only the container's env (HOST_IP
  * from status.hostIP) plus PATH, inside the bed's network namespace and a private mount
- * namespace where the pod's own emptyDir dir is bound on the volume's mount path.
+ * namespace where the container's volumes are bound on their mount paths: the pod's own
+ * emptyDir dir, and for a downwardAPI volume a dir holding each item's pod annotation as a file,
+ * written before the containers start, as kubelet does (an absent annotation projects as an empty
+ * file, pkg/fieldpath/fieldpath.go), read-only where the mount says so.
  *
  * Azure AD Workload Identity pods (option `workloadIdentity`): the webhook adds AZURE_CLIENT_ID,
  * AZURE_TENANT_ID, AZURE_FEDERATED_TOKEN_FILE and AZURE_AUTHORITY_HOST to every container (init
@@ -39,6 +42,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { projectedScript } from '../../src/pod-template/pieces';
 import type { Container, EnvVar, PodSpec, Probe } from '../../src/pod-template/types';
 import { AAD_AUTHORITY_HOST, Bed, HOST_IP, MockState, NODE_MI, POD_MI, RequestKind } from './bed';
 import { binDir, Image } from './images';
@@ -101,6 +105,8 @@ export interface AppCommand {
 export interface RunOptions {
   readonly bed: Bed;
   readonly spec: PodSpec;
+  /** The pod template's annotations (what downwardAPI volumes project). */
+  readonly annotations?: Readonly<Record<string, string>>;
   /** Image stand-in for init containers and exec probes. */
   readonly image: Image;
   readonly steps: readonly Step[];
@@ -120,12 +126,15 @@ export interface RunResult {
   readonly duration: number;
 }
 
-const STATE_MOUNT_ENV = 'IH_STATE_MOUNT';
+/** Binds each `source target ro|rw` triple before `--`, then runs the rest (in a private mount namespace). */
+const BIND_MOUNTS = 'while [ "$1" != -- ]; do mkdir -p "$2" && mount --bind "$1" "$2" || exit 1; '
+  + 'if [ "$3" = ro ]; then mount -o remount,bind,ro "$2" || exit 1; fi; shift 3; done; shift; exec "$@"';
 const BACKOFF_S = [0, 10, 20, 40, 80, 160, 300];
 const CURL = '/usr/bin/curl';
 const VCLOCK = path.join(__dirname, 'virtual-clock.cjs');
 
 interface Exec { proc: ChildProcess }
+interface Bind { source: string; target: string; readOnly: boolean }
 
 /** Timers on the virtual clock, and the count of commands running (time only jumps when 0). */
 class Sim {
@@ -203,9 +212,7 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-pod-'));
   const sock = path.join(dir, 'runner.sock');
   const shims = path.join(dir, 'shims');
-  const emptyDir = path.join(dir, 'emptydir');
   fs.mkdirSync(shims);
-  fs.mkdirSync(emptyDir);
   const sim = new Sim(path.join(dir, 'offset'));
   // Shims read the runner's clock; they are tools of the harness, so they use host binaries.
   fs.writeFileSync(path.join(shims, 'date'), [
@@ -234,17 +241,17 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   const bin = binDir(o.image, dir);
   const PATH = `${shims}:${bin}`;
 
-  /** Run argv in the namespace, in a private mount namespace with the emptyDir bound, killed after timeoutS. */
-  const exec = (argv: string[], env: Record<string, string>, mount: string | undefined, timeoutS: number | undefined,
+  /** Run argv in the namespace, in a private mount namespace with the container's volumes bound, killed after timeoutS. */
+  const exec = (argv: string[], env: Record<string, string>, mounts: readonly Bind[], timeoutS: number | undefined,
     done: (r: { ok: boolean; timedOut: boolean; output: string; ms: number }) => void) => {
     const end = sim.begin();
     const started = Date.now();
     const envArgs = Object.entries({ ...env, PATH }).map(([k, v]) => `${k}=${v}`);
-    const inner = mount
-      ? ['unshare', '-m', 'sh', '-c', `mkdir -p "$${STATE_MOUNT_ENV}" && mount --bind "$0" "$${STATE_MOUNT_ENV}" && exec "$@"`, emptyDir]
+    const inner = mounts.length
+      ? ['unshare', '-m', 'sh', '-c', BIND_MOUNTS, 'bind', ...mounts.flatMap((m) => [m.source, m.target, m.readOnly ? 'ro' : 'rw']), '--']
       : [];
     const proc = spawn('ip', ['netns', 'exec', o.bed.netns, ...inner, 'env', '-i', ...envArgs, ...argv],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [STATE_MOUNT_ENV]: mount ?? '' } });
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const e: Exec = { proc };
     sim.running.add(e);
     let output = '';
@@ -284,7 +291,26 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   };
 
   const app = o.spec.containers[0];
-  const mountOf = (c: Container) => c.volumeMounts?.find((m) => o.spec.volumes?.some((v) => v.name === m.name && 'emptyDir' in v))?.mountPath;
+  // Volumes as kubelet sets them up before the containers start: one dir each, shared by the containers.
+  const volumeDirs = new Map<string, string>();
+  for (const v of o.spec.volumes ?? []) {
+    const d = path.join(dir, 'volumes', v.name);
+    if ('emptyDir' in v) volumeDirs.set(v.name, d);
+    const items = (v.downwardAPI as { items?: Array<{ path: string; fieldRef?: { fieldPath: string } }> } | undefined)?.items;
+    if (!items) continue;
+    for (const it of items) {
+      const key = /^metadata\.annotations\['(.+)'\]$/.exec(it.fieldRef?.fieldPath ?? '')?.[1];
+      if (key === undefined) throw new Error(`volume ${v.name}: only annotation items are modelled, got ${it.fieldRef?.fieldPath}`);
+      fs.mkdirSync(path.dirname(path.join(d, it.path)), { recursive: true });
+      fs.writeFileSync(path.join(d, it.path), o.annotations?.[key] ?? '', { mode: 0o644 });
+    }
+    volumeDirs.set(v.name, d);
+  }
+  for (const d of volumeDirs.values()) fs.mkdirSync(d, { recursive: true });
+  const mountsOf = (c: Container): Bind[] => (c.volumeMounts ?? []).flatMap((m) => {
+    const source = volumeDirs.get(m.name);
+    return source ? [{ source, target: m.mountPath, readOnly: !!m.readOnly }] : [];
+  });
   const shArgv = (cmd: string[]) => {
     if (cmd[0] !== '/bin/sh') throw new Error(`expected a /bin/sh command, got ${cmd[0]}`);
     return [path.join(bin, 'sh'), ...cmd.slice(1)];
@@ -298,7 +324,7 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
     const g = p.httpGet as { path: string; port: number };
     // From inside the namespace, as kubelet calls the pod IP; 200-399 passes.
     exec(['/bin/sh', '-c', `code=$(${CURL} -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${httpPort(p)}${g.path}); echo "HTTP $code"; [ "$code" -ge 200 ] && [ "$code" -lt 400 ]`],
-      {}, undefined, p.timeoutSeconds as number ?? 1, done);
+      {}, [], p.timeoutSeconds as number ?? 1, done);
   };
   const startApp = (then: () => void) => {
     if (!o.app) return then();
@@ -312,7 +338,7 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
     // Booting takes real time: wait (bounded) until the app answers at all.
     const port = o.app.env.PORT;
     // Any HTTP answer on / means listening (curl without --fail exits 0); / runs no check.
-    const poll = (n: number) => exec(['/bin/sh', '-c', `${CURL} -s -o /dev/null --max-time 1 http://127.0.0.1:${port}/`], {}, undefined, 2, (r) => {
+    const poll = (n: number) => exec(['/bin/sh', '-c', `${CURL} -s -o /dev/null --max-time 1 http://127.0.0.1:${port}/`], {}, [], 2, (r) => {
       if (r.ok || n >= 100) { end(); then(); } else setTimeout(() => poll(n + 1), 50);
     });
     poll(0);
@@ -378,7 +404,7 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
       }
       next();
     };
-    if (p.exec) exec(shArgv(p.exec.command), appEnv, mountOf(app), (p.timeoutSeconds as number) ?? 1, handle);
+    if (p.exec) exec(shArgv(p.exec.command), appEnv, mountsOf(app), (p.timeoutSeconds as number) ?? 1, handle);
     else if (p.httpGet) httpCall(p, handle);
     else throw new Error(`probe ${name}: only exec and httpGet are supported`);
   };
@@ -388,7 +414,7 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   const runInit = (i: number) => {
     if (i === inits.length) return startContainer();
     const c = inits[i];
-    exec(shArgv(c.command!), { ...containerEnv(c, !!o.withoutHostIp), ...wiEnv }, mountOf(c), undefined, (r) => {
+    exec(shArgv(c.command!), { ...containerEnv(c, !!o.withoutHostIp), ...wiEnv }, mountsOf(c), undefined, (r) => {
       log({ type: 'init', container: c.name, ok: r.ok, output: r.output });
       if (r.ok) runInit(i + 1);
       else sim.at(sim.now() + backoff(initFailures++), () => runInit(i));
@@ -422,6 +448,22 @@ export async function runPod(o: RunOptions): Promise<RunResult> {
   }
   timeline.sort((a, b) => a.t - b.t);
   return { timeline, duration: o.duration };
+}
+
+/**
+ * A probe's argv runnable outside a pod (the slow suites run checks on the host): each argument
+ * naming a script file that a downwardAPI volume projects from a pod annotation is replaced by a
+ * file in `dir` holding that annotation, as kubelet would project it.
+ */
+export function hostProbeArgv(template: { metadata?: { annotations?: Record<string, string> }; spec: PodSpec }, c: Container, argv: readonly string[], dir: string): string[] {
+  return argv.map((a, i) => {
+    const r = i > 0 ? projectedScript(a, c.volumeMounts, template.spec.volumes, template.metadata?.annotations) : undefined;
+    if (!r) return a;
+    if (!('script' in r)) throw new Error(r.problem);
+    const file = path.join(dir, `probe-${i}.sh`);
+    fs.writeFileSync(file, r.script);
+    return file;
+  });
 }
 
 /** The stand-in's defaults, restored before every run: NMI Active and intercepting (standard mode), the pod bound to POD_MI, the VMSS holding NODE_MI and POD_MI. */

@@ -34,11 +34,16 @@ export function deployment(): any {
   };
 }
 
-/** The pod spec the strategy produces (the manifest users would deploy). */
-export function podSpecFor(strategy: AnyStrategyId, options: object = {}): PodSpec {
+/** The pod template the strategy produces (the manifest users would deploy): its annotations and spec. */
+export function podTemplateFor(strategy: AnyStrategyId, options: object = {}): { annotations: Record<string, string>; spec: PodSpec } {
   const r = applyStrategy(deployment(), strategy, options);
   if (r.outcome !== 'applied') throw new Error(`${strategy}: ${r.outcome} ${JSON.stringify(r.messages)}`);
-  return (r.doc as any).spec.template.spec;
+  const t = (r.doc as any).spec.template;
+  return { annotations: t.metadata.annotations ?? {}, spec: t.spec };
+}
+
+export function podSpecFor(strategy: AnyStrategyId, options: object = {}): PodSpec {
+  return podTemplateFor(strategy, options).spec;
 }
 
 /** The app process for strategies whose check lives in the app (3, 6): the example service. */
@@ -179,7 +184,7 @@ export async function run(bed: Bed, strategy: AnyStrategyId, sc: Scenario, o: { 
   const image = o.image ?? defaultImage(((options as any).client as Client) ?? 'curl');
   const wi = getStrategy(strategy).checks === 'workload-identity';
   const result = await runPod({
-    bed, spec: podSpecFor(strategy, options), image, steps: sc.steps, duration: sc.duration, app: appFor(strategy), withoutHostIp: o.withoutHostIp,
+    bed, ...podTemplateFor(strategy, options), image, steps: sc.steps, duration: sc.duration, app: appFor(strategy), withoutHostIp: o.withoutHostIp,
     workloadIdentity: wi ? { webhook: sc.webhook !== false, clientIdAnnotation: sc.clientIdAnnotation } : undefined, podEnv: sc.podEnv,
   });
   return { strategy, scenario: sc, image, options, result };

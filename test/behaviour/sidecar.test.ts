@@ -29,7 +29,8 @@ describe("onConflict 'sidecar'", () => {
     expect(sidecar.name).toBe('identity-health-check');
 
     const sc = SCENARIOS.nmiDies;
-    const result = await runPod({ bed, spec: { ...spec, containers: [sidecar] }, image: defaultImage('curl'), steps: sc.steps, duration: sc.duration });
+    const annotations = (r.doc as any).spec.template.metadata.annotations;
+    const result = await runPod({ bed, annotations, spec: { ...spec, containers: [sidecar] }, image: defaultImage('curl'), steps: sc.steps, duration: sc.duration });
     const run: Run = { strategy: id, scenario: sc, image: defaultImage('curl'), options: {}, result };
     const nr = notReadyAfter(run, sc.fault.start);
     const rs = restartAfter(run, sc.fault.start);

@@ -55,7 +55,7 @@ describe('workload identity flags', () => {
     const j = JSON.parse(r.stdout);
     expect(j.options).toMatchObject({ exchange: true, proxySidecar: true, useLabel: false });
     expect(j.template.metadata.labels['azure.workload.identity/use']).toBeUndefined();
-    expect(j.template.spec.containers[0].readinessProbe.exec.command[2]).toMatch(/127\.0\.0\.1:8000\/readyz/);
+    expect(j.template.metadata.annotations['identity-health.io/workload-identity-probes-script']).toMatch(/127\.0\.0\.1:8000\/readyz/);
     expect(j.analysis.load).toMatchObject({ nmiPerPod: 0, tokenPerPod: 0.05 });
     const t = run(['explain', 'workload-identity-app-check', '--transient-grace', '30', '--output', 'json']);
     expect(JSON.parse(t.stdout).template.spec.containers[0].env).toContainEqual({ name: 'IDENTITY_HEALTH_TRANSIENT_GRACE_SECONDS', value: '30' });

@@ -5,6 +5,8 @@ import { ApiObject, Chart, Include, Testing } from 'cdk8s';
 import * as plus27 from 'cdk8s-plus-27';
 import * as plus33 from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
+import type { Plan } from '../../src/pod-template/apply';
+import { projectedScript } from '../../src/pod-template/pieces';
 import { podTemplateOf } from '../../src/pod-template/workload';
 import type { Container, KubeObject } from '../../src/pod-template/types';
 
@@ -69,17 +71,31 @@ export function allContainers(doc: KubeObject): Container[] {
   return [...(t.spec.initContainers ?? []), ...t.spec.containers];
 }
 
-/** Every script the strategies put in a manifest: init/sidecar commands and exec probes. */
+/**
+ * Every script the strategies put in a manifest: init/sidecar commands, exec probes, and the
+ * script file a probe runs (projected from a pod annotation by a downwardAPI volume).
+ */
 export function scriptsOf(doc: KubeObject): Array<{ where: string; script: string }> {
   const out: Array<{ where: string; script: string }> = [];
+  const t = podTemplateOf(structuredClone(doc))!;
   for (const c of allContainers(doc)) {
     if (c.command?.[0] === '/bin/sh' && c.command[1] === '-c') out.push({ where: `${c.name} command`, script: c.command[2] });
     for (const k of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) {
       const cmd = c[k]?.exec?.command;
-      if (cmd?.[0] === '/bin/sh') out.push({ where: `${c.name} ${k}`, script: cmd[2] });
+      if (cmd?.[0] !== '/bin/sh') continue;
+      out.push({ where: `${c.name} ${k}`, script: cmd[2] });
+      const file = projectedScript(cmd[3], c.volumeMounts, t.spec.volumes, t.metadata.annotations);
+      if (file) out.push({ where: `${c.name} ${k} file ${cmd[3]}`, script: 'script' in file ? file.script : `unresolved: ${file.problem}` });
     }
   }
   return out;
+}
+
+/** The one probe script of a probe strategy's plan (the annotation its probes' file is projected from). */
+export function probeScriptOf(plan: Plan): string {
+  const scripts = Object.values(plan.podAnnotations);
+  if (scripts.length !== 1) throw new Error(`${plan.strategy}: expected one probe script, got ${scripts.length}`);
+  return scripts[0];
 }
 
 /** Validate against the Kubernetes JSON schemas (kubernetes-models, independent of cdk8s). */

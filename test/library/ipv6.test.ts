@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStrategy } from '../../src';
 import { Mock, startMock } from '../bed/bed';
+import { probeScriptOf } from './helpers';
 
 describe('IPv6 HOST_IP', () => {
   let mock: Mock;
@@ -14,7 +15,7 @@ describe('IPv6 HOST_IP', () => {
   afterAll(async () => { await mock?.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
 
   function probe(shell: string[]): { code: number; out: string } {
-    const script = (getStrategy('nmi-probes').plan({ nmiPort: mock.nmiPort }).target.probes as any).readinessProbe.exec.command[2];
+    const script = probeScriptOf(getStrategy('nmi-probes').plan({ nmiPort: mock.nmiPort }));
     const state = fs.mkdtempSync(path.join(dir, 'state-'));
     fs.mkdirSync('/var/run/identity-health', { recursive: true });
     try {

@@ -20,6 +20,7 @@ function planScripts(id: StrategyId, options: object): string[] {
     ...plan.initContainers.flatMap(fromContainer),
     ...(plan.sidecar ? fromContainer(plan.sidecar) : []),
     ...Object.values(probes).map((p) => p?.exec?.command[2]),
+    ...Object.values(plan.podAnnotations),
   ].filter((s): s is string => typeof s === 'string');
 }
 

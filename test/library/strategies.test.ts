@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { getStrategy, STRATEGIES, STRATEGY_IDS, StrategyId, withIdentityInitCheck, withIdentityProbes, withNmiAppHealthCheck, withNmiProbes } from '../../src';
 import { applyMixin } from '../../src/cdk8s/mixin';
 import { IdentityAppHealthCheck, IdentityInitCheck, IdentityProbes, NmiAppHealthCheck, NmiInitCheck, NmiProbes } from '../../src/cdk8s/strategies';
-import { allContainers, FLAVOURS, newChart, scriptsOf, synth, validateK8s, workloads } from './helpers';
+import { allContainers, FLAVOURS, newChart, probeScriptOf, scriptsOf, synth, validateK8s, workloads } from './helpers';
 import type { Container, KubeObject } from '../../src/pod-template/types';
 
 const MIXINS = {
@@ -61,7 +61,7 @@ describe.each(STRATEGY_IDS)('strategy %s', (id) => {
 
   it('sets HOST_IP from status.hostIP in every container that uses it', () => {
     for (const c of allContainers(deployment)) {
-      const uses = JSON.stringify([c.command, c.readinessProbe, c.livenessProbe, c.startupProbe]).includes('HOST_IP')
+      const uses = scriptsOf(deployment).some((x) => x.where.startsWith(`${c.name} `) && x.script.includes('HOST_IP'))
         || c.env?.some((e) => e.name === 'IDENTITY_HEALTH_CHECK');
       if (uses) expect(hasHostIpEnv(c), `${c.name} uses HOST_IP`).toBe(true);
     }
@@ -87,7 +87,8 @@ describe.each(STRATEGY_IDS)('strategy %s', (id) => {
       for (const k of ['readinessProbe', 'livenessProbe', 'startupProbe'] as const) {
         const p = c[k];
         if (!p?.exec) continue;
-        const bounds = [...p.exec.command[2].matchAll(/ih_get \S+ (\d+) 2>&1/g)].map((m) => Number(m[1]));
+        const script = scriptsOf(deployment).find((x) => x.where === `${c.name} ${k} file ${p.exec!.command[3]}`)!.script;
+        const bounds = [...script.matchAll(/ih_get \S+ (\d+) 2>&1/g)].map((m) => Number(m[1]));
         expect(bounds.length).toBeGreaterThan(0);
         expect(p.timeoutSeconds as number, `${c.name} ${k}`).toBeGreaterThan(bounds.reduce((a, b) => a + b, 0));
       }
@@ -152,16 +153,17 @@ describe('variants', () => {
 
   it('clientId selects the identity and, by default, checks the token appid', () => {
     const [d] = workloads(synthWith('identity-probes', { clientId: 'AAAAAAAA-1111-1111-1111-111111111111' }));
-    const s = allContainers(d).find((c) => c.name === 'app')!.readinessProbe!.exec!.command[2];
+    const fileOf = (doc: KubeObject) => scriptsOf(doc).find((x) => x.where.startsWith('app readinessProbe file'))!.script;
+    const s = fileOf(d);
     expect(s).toContain('&client_id=aaaaaaaa-1111-1111-1111-111111111111');
     expect(s).toContain(`*'"appid":"aaaaaaaa-1111-1111-1111-111111111111"'*|*'"azp":"aaaaaaaa-1111-1111-1111-111111111111"'*`);
     const [d2] = workloads(synthWith('identity-probes', { clientId: 'aaaaaaaa-1111-1111-1111-111111111111', verifyIdentity: false }));
-    expect(allContainers(d2).find((c) => c.name === 'app')!.readinessProbe!.exec!.command[2]).not.toContain('appid');
+    expect(fileOf(d2)).not.toContain('appid');
   });
 
   it('upstream facts: msi_res_id (every NMI reads it), objectId refused (NMI never reads object_id), az --resource-id, init token bound above NMI\'s 100 s retry window', () => {
     const MI = '/subscriptions/11111111-2222-3333-4444-555555555555/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/orders';
-    const url = (STRATEGIES['identity-probes'].plan({ miResId: MI }).target.probes as any).readinessProbe.exec.command[2] as string;
+    const url = probeScriptOf(STRATEGIES['identity-probes'].plan({ miResId: MI }));
     expect(url).toContain(`&msi_res_id=${encodeURIComponent(MI)}`);
     expect(url).not.toContain('mi_res_id=');
     expect(() => STRATEGIES['identity-probes'].plan({ objectId: '11111111-2222-3333-4444-555555555555' })).toThrow(/objectId .*clientId or miResId instead: with pod identity NMI never reads object_id/);
@@ -178,7 +180,7 @@ describe('variants', () => {
       STRATEGIES['identity-init'].plan({ client: 'curl' }).initContainers[0].command![2],
       STRATEGIES['identity-init'].plan({ client: 'wget' }).initContainers[0].command![2],
       STRATEGIES['identity-init'].plan({ client: 'az' }).initContainers[0].command![2],
-      (getStrategy('workload-identity-probes').plan({ proxySidecar: true, client: 'wget' }).target.probes as any).readinessProbe.exec.command[2],
+      probeScriptOf(getStrategy('workload-identity-probes').plan({ proxySidecar: true, client: 'wget' })),
     ] as string[];
     expect(scripts[0]).toContain(`curl -sS --noproxy '*'`);
     for (const s of scripts.slice(1)) expect(s).toContain('unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY;');

@@ -7,7 +7,7 @@ import { Yaml } from 'cdk8s';
 import * as plus27 from 'cdk8s-plus-27';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getStrategy, WORKLOAD_IDENTITY_STRATEGY_IDS, withWorkloadIdentityAppHealthCheck, withWorkloadIdentityInitCheck, withWorkloadIdentityProbes } from '../../src';
-import { allContainers, newChart, scriptsOf, shellcheck, synth, validateK8s, workloads } from './helpers';
+import { allContainers, newChart, probeScriptOf, scriptsOf, shellcheck, synth, validateK8s, workloads } from './helpers';
 
 const CLIENT = '11111111-1111-1111-1111-111111111111';
 
@@ -52,7 +52,7 @@ describe('workload identity check in real shells', () => {
   const valid = file('valid', `${jwt({ aud: 'api://AzureADTokenExchange', exp: now + 3600 })}\n`);
   const expired = file('expired', jwt({ exp: now - 10 }));
   const noExp = file('noexp', jwt({ sub: 'x' }));
-  const probeOf = (o: object) => (getStrategy('workload-identity-probes').plan({ clientId: CLIENT, ...o }).target.probes as any).readinessProbe.exec.command[2] as string;
+  const probeOf = (o: object) => probeScriptOf(getStrategy('workload-identity-probes').plan({ clientId: CLIENT, ...o }));
   const probe = probeOf({});
   const env = (tokenFile: string, extra: object = {}) => ({
     PATH: process.env.PATH!, AZURE_CLIENT_ID: CLIENT, AZURE_TENANT_ID: 'tenant', AZURE_FEDERATED_TOKEN_FILE: tokenFile,

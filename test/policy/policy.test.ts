@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as YAML from 'yaml';
 import { getStrategy, STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } from '../../strategies';
 import { applyPlan } from '../../src/pod-template/apply';
+import { auditWorkload } from '../../src/audit';
 import { kyvernoPolicy } from '../../src/policy/kyverno';
 import { bindingRequirement, parseSelector } from '../../src/policy/selector';
 import { vapObjects } from '../../src/policy/vap';
@@ -126,6 +127,26 @@ describe('vap', () => {
     expect(vapAdmits(policy, planned).failed.join()).toMatch(/azure.workload.identity\/use/);
     (planned.metadata as any).labels['azure.workload.identity/use'] = 'true';
     expect(vapAdmits(policy, planned).admitted).toBe(true);
+  });
+
+  it.each(['nmi-probes', 'identity-probes', 'workload-identity-probes'])('%s: follows the probe file to its annotation; a file that cannot be there is rejected, as audit --require', (id) => {
+    const policy = policyFor(id);
+    const base = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: bindingLabels(id) }, spec: { containers: [{ name: 'a', image: 'a' }] } };
+    const applied = applyPlan(base, planFor(id)).doc as any;
+    const broken: Record<string, (p: any) => void> = {
+      none: () => {},
+      annotation: (p) => { delete p.metadata.annotations[`identity-health.io/${id}-script`]; },
+      volume: (p) => { p.spec.volumes = p.spec.volumes.filter((v: any) => !v.downwardAPI); },
+      mount: (p) => { p.spec.containers[0].volumeMounts = p.spec.containers[0].volumeMounts.filter((m: any) => !m.mountPath.startsWith('/etc/')); },
+      'other file': (p) => { p.spec.volumes.find((v: any) => v.downwardAPI).downwardAPI.items[0].path = 'other.sh'; },
+    };
+    for (const [what, breakIt] of Object.entries(broken)) {
+      const pod = JSON.parse(JSON.stringify(applied));
+      breakIt(pod);
+      const admitted = vapAdmits(policy, pod).admitted;
+      expect(admitted, what).toBe(what === 'none');
+      expect(auditWorkload(pod)!.strategies.includes(id as any), `audit: ${what}`).toBe(admitted);
+    }
   });
 
   it('the CLI writes both objects', () => {

@@ -78,3 +78,26 @@ describe(`real kubelet runs nmi-probes against the real NMI ${nmi.version}`, () 
     expect(toRestart).toBeLessThan(50);
   });
 });
+
+describe('real kubelet projects the probe script from the pod annotation', () => {
+  // Kubelet projects an absent annotation as an empty file, and `sh <empty file>` passes: the
+  // probe's guard must fail it instead, saying why (src/pod-template/pieces.ts: PROBE_FILE_RUNNER).
+  it('without the annotation the pod starts, and every probe fails with the guard\'s message', async () => {
+    const bare = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'noscript', labels: { app: 'noscript', aadpodidbinding: 'app-id' } },
+      spec: { nodeName: NODE_NAME, automountServiceAccountToken: false, containers: [{ name: 'app', image: IMAGE, imagePullPolicy: 'Never',
+        command: ['/bin/sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'] }] } };
+    const r = run(['apply', '--strategy', 'nmi-probes', '--client', 'wget', '--quiet', '-'], { input: YAML.stringify(bare) });
+    expect(r.code, r.stderr).toBe(0);
+    const p = docs(r.stdout)[0];
+    expect(p.metadata.annotations['identity-health.io/nmi-probes-script']).toContain('ih_nmi');
+    delete p.metadata.annotations['identity-health.io/nmi-probes-script'];
+    expect((await cluster.create(p)).status).toBe(201);
+    const events = await eventually('guard event', 60_000, async () => (await cluster.request('GET', '/api/v1/namespaces/default/events')).body.items ?? [],
+      (items: any[]) => items.some((e) => e.involvedObject?.name === 'noscript' && e.reason === 'Unhealthy'));
+    const msg = events.find((e: any) => e.involvedObject?.name === 'noscript' && e.reason === 'Unhealthy').message;
+    console.log(`kubelet event without the annotation: ${msg}`);
+    expect(msg).toMatch(/identity-health: \/etc\/identity-health\/nmi-probes\/probe\.sh is missing or empty/);
+    const noscript = (await cluster.request('GET', '/api/v1/namespaces/default/pods/noscript')).body;
+    expect(noscript.status.conditions.find((c: any) => c.type === 'Ready')?.status).not.toBe('True');
+  });
+});

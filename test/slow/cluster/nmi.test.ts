@@ -13,10 +13,12 @@
  */
 import { ChildProcess, execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as YAML from 'yaml';
 import { Bed, HOST_IP as BED_HOST_IP, MockState, NODE_MI, POD_MI, startBed } from '../../bed/bed';
+import { hostProbeArgv } from '../../bed/runner';
 import { docs, run } from '../../cli/helpers';
 import { engine } from '../engines';
 import { installPodIdentityCrds } from './aad-pod-identity';
@@ -46,8 +48,10 @@ interface Check { name: string; argv: string[] }
 function checkOf(name: string, strategy: string, flags: string[]): Check {
   const r = run(['apply', '--strategy', strategy, '--quiet', ...flags, '-'], { input: YAML.stringify(DEPLOY) });
   expect(r.code, r.stderr).toBe(0);
-  const spec = docs(r.stdout)[0].spec.template.spec;
-  const argv = spec.initContainers?.[0]?.command ?? spec.containers[0].readinessProbe.exec.command;
+  const template = docs(r.stdout)[0].spec.template;
+  const spec = template.spec;
+  // A probe runs the script file projected from the pod annotation: written to a host file here.
+  const argv = spec.initContainers?.[0]?.command ?? hostProbeArgv(template, spec.containers[0], spec.containers[0].readinessProbe.exec.command, fs.mkdtempSync(path.join(os.tmpdir(), 'ih-probe-')));
   return { name, argv };
 }
 // Init loops bounded for the test (defaults: 300 s, 2 s; token request 90 s): a failing init gives its verdict within seconds.

@@ -42,11 +42,11 @@ function applied(doc: any, id: string): any {
   return docs(r.stdout)[0];
 }
 
-/** The pod spec inside any workload kind. */
-function specOf(doc: any): any {
-  if (doc.kind === 'Pod') return doc.spec;
-  if (doc.kind === 'CronJob') return doc.spec.jobTemplate.spec.template.spec;
-  return doc.spec.template.spec;
+/** The pod template (metadata and spec) inside any workload kind. */
+function templateOf(doc: any): any {
+  if (doc.kind === 'Pod') return doc;
+  if (doc.kind === 'CronJob') return doc.spec.jobTemplate.spec.template;
+  return doc.spec.template;
 }
 
 async function installPolicy(id: string, extra: string[] = [], probeLabels = bindingLabel(id)): Promise<string> {
@@ -106,7 +106,7 @@ describe.each([...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS])('VAP for %s 
       const good = applied(workload('Deployment', 'defects', bindingLabel(id)), id);
       for (const [what, spoil] of defectsFor(id)) {
         const bad = structuredClone(good);
-        spoil(specOf(bad));
+        spoil(templateOf(bad));
         const res = await cluster.create(bad, { namespace: namespaced, dryRun: true });
         expect(res.status, `${id}, ${what}: ${JSON.stringify(res.body.message)}`).toBe(422);
       }
@@ -116,39 +116,50 @@ describe.each([...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS])('VAP for %s 
   });
 });
 
-type Spoil = (spec: any) => void;
-const scripts = (spec: any): { args: string[]; i: number }[] => {
-  const out: { args: string[]; i: number }[] = [];
+/** Spoils a pod template (metadata and spec) in place. */
+type Spoil = (template: any) => void;
+/** Every script in a pod template: a multi-line command argument, or a multi-line annotation (the probe strategies' script file). */
+const scripts = (template: any): { args: Record<string | number, string>; i: string | number }[] => {
+  const out: { args: Record<string | number, string>; i: string | number }[] = [];
+  const spec = template.spec;
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
     for (const p of [c, c.readinessProbe?.exec, c.livenessProbe?.exec, c.startupProbe?.exec]) {
       if (p?.command) p.command.forEach((s: string, i: number) => { if (/\n/.test(s)) out.push({ args: p.command, i }); });
     }
   }
+  const annotations = template.metadata?.annotations ?? {};
+  for (const k of Object.keys(annotations)) if (/\n/.test(annotations[k])) out.push({ args: annotations, i: k });
   return out;
 };
-const editScripts = (f: (s: string) => string): Spoil => (spec) => {
-  const found = scripts(spec);
+const editScripts = (f: (s: string) => string): Spoil => (template) => {
+  const found = scripts(template);
   expect(found.length).toBeGreaterThan(0);
   for (const { args, i } of found) args[i] = f(args[i]);
 };
 
 function defectsFor(id: string): [string, Spoil][] {
-  const spec = specOf(applied(workload('Deployment', 'x', bindingLabel(id)), id));
+  const template = templateOf(applied(workload('Deployment', 'x', bindingLabel(id)), id));
   const out: [string, Spoil][] = [];
-  const all = scripts(spec).map((x) => x.args[x.i]).join('\n');
+  const all = scripts(template).map((x) => x.args[x.i]).join('\n');
   if (all.includes('--fail')) out.push(['curl without --fail', editScripts((s) => s.replace(/ --fail(?:-with-body)?(?= )/g, ''))]);
   if (/" = /.test(all)) out.push(['== inside [ ]', editScripts((s) => s.replace(/" = /, '" == '))]);
   if (all.includes('HOST_IP')) {
-    out.push(['HOST_IP used, not set', (sp) => {
+    out.push(['HOST_IP used, not set', ({ spec: sp }) => {
       for (const c of [...(sp.initContainers ?? []), ...sp.containers]) c.env = c.env?.filter((e: any) => e.name !== 'HOST_IP');
     }]);
   }
   if (all.includes("'Active'")) out.push(['NMI checked by status only', editScripts((s) => s.replace(/\[ "\$ih_body" = 'Active' \] \|\|/, 'true ||').replace(/'Active'/g, "'ok'"))]);
-  if (!scripts(spec).length) {
-    out.push(['app check env names another kind', (sp) => {
+  if (scripts(template).some((x) => typeof x.i === 'string')) {
+    // The probe strategies' script file: the annotation, the volume or the mount gone (audit: probe-script-missing).
+    out.push(['probe script annotation removed', (t) => { for (const k of Object.keys(t.metadata.annotations)) if (k.endsWith('-script')) delete t.metadata.annotations[k]; }]);
+    out.push(['probe script volume removed', ({ spec: sp }) => { sp.volumes = sp.volumes.filter((v: any) => !v.downwardAPI); }]);
+    out.push(['probe script mount removed', ({ spec: sp }) => { for (const c of sp.containers) c.volumeMounts = c.volumeMounts?.filter((m: any) => !m.mountPath.startsWith('/etc/identity-health/')); }]);
+  }
+  if (!scripts(template).length) {
+    out.push(['app check env names another kind', ({ spec: sp }) => {
       for (const c of sp.containers) c.env = c.env?.map((e: any) => (e.name === 'IDENTITY_HEALTH_CHECK' ? { ...e, value: e.value === 'nmi' ? 'identity' : 'nmi' } : e));
     }]);
-    out.push(['no httpGet probe', (sp) => { for (const c of sp.containers) { delete c.readinessProbe; delete c.livenessProbe; delete c.startupProbe; } }]);
+    out.push(['no httpGet probe', ({ spec: sp }) => { for (const c of sp.containers) { delete c.readinessProbe; delete c.livenessProbe; delete c.startupProbe; } }]);
   }
   expect(out.length, `${id}: defects to try`).toBeGreaterThan(0);
   return out;

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as YAML from 'yaml';
 import { WORKLOAD_IDENTITY_STRATEGY_IDS } from '../../../strategies/types';
+import { hostProbeArgv } from '../../bed/runner';
 import { ROOT } from '../../cli/helpers';
 import { engine } from '../engines';
 import { Cluster, eventually, startCluster } from './cluster';
@@ -109,7 +110,9 @@ describe.each(WORKLOAD_IDENTITY_STRATEGY_IDS)('%s (dist/) through kube-apiserver
     }
     if (id === WORKLOAD_IDENTITY_STRATEGY_IDS[0]) console.log(`webhook mutation: env ${JSON.stringify(envOf(pod.spec.containers[0]))}, volume ${JSON.stringify(vol)}`);
     // The check itself reads exactly these names: what it tests is what the webhook sets.
-    const script = allContainers(deploy.spec.template).flatMap((c: any) => [c.command, c.readinessProbe?.exec?.command]).flat().filter(Boolean).join('\n');
+    const probeFiles = fs.mkdtempSync(path.join(cluster.dir, 'probe-'));
+    const script = allContainers(deploy.spec.template).flatMap((c: any) => [c.command, c.readinessProbe?.exec && hostProbeArgv(deploy.spec.template, c, c.readinessProbe.exec.command, probeFiles)])
+      .flat().filter(Boolean).map((a: string) => (a.startsWith(probeFiles) ? fs.readFileSync(a, 'utf8') : a)).join('\n');
     const runtimeCheck = allContainers(deploy.spec.template).some((c: any) => envOf(c).IDENTITY_HEALTH_CHECK === 'workload-identity');
     expect(runtimeCheck || ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_AUTHORITY_HOST'].every((n) => script.includes(n))).toBe(true);
 
@@ -123,7 +126,7 @@ describe.each(WORKLOAD_IDENTITY_STRATEGY_IDS)('%s (dist/) through kube-apiserver
       const stateDir = fs.mkdtempSync(path.join(cluster.dir, 'state-'));
       fs.writeFileSync(path.join(tokenDir, 'azure-identity-token'), tr.body.status.token);
       const env = { ...envOf(app), AZURE_FEDERATED_TOKEN_FILE: path.join(tokenDir, 'azure-identity-token') };
-      const [sh, c, body, ...args] = app.readinessProbe.exec.command;
+      const [sh, c, body, ...args] = hostProbeArgv(pod, app, app.readinessProbe.exec.command, fs.mkdtempSync(path.join(cluster.dir, 'probe-')));
       const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mkdir -p /var/run/identity-health && mount --bind "$0" /var/run/identity-health && exec "$@"', stateDir, sh, c, body, ...args],
         { encoding: 'utf8', env: { PATH: process.env.PATH!, ...env } });
       expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);

@@ -143,7 +143,10 @@ describe(`kyverno ${kyverno.version}: policy --engine kyverno`, () => {
     expect(k.code, k.stdout + k.stderr).toBe(0);
     const app = k.out.get(key(pod)).spec.containers[0];
     expect(app.readinessProbe).toEqual(own);
-    expect(app.livenessProbe.exec.command[2]).toMatch(/metadata\/identity\/oauth2\/token/);
+    expect(app.livenessProbe.exec.command[3]).toBe('/etc/identity-health/identity-probes/probe.sh');
+    // The script the probe runs: the annotation Kyverno added, projected by the volume it added.
+    expect(k.out.get(key(pod)).metadata.annotations['identity-health.io/identity-probes-script']).toMatch(/metadata\/identity\/oauth2\/token/);
+    expect(k.out.get(key(pod)).spec.volumes.map((v: any) => v.name)).toContain('identity-health-identity-probes');
     // An env var of the same name takes our value (apply reports it as a conflict instead).
     expect(app.env.find((e: any) => e.name === 'HOST_IP')).toEqual({ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
     expect(app.env.find((e: any) => e.name === 'LOG_LEVEL')).toEqual({ name: 'LOG_LEVEL', value: 'info' });
