@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { planFor } from '../../src/transform';
+import { figure } from './figures';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'lib/src/cli/main.js');
@@ -100,9 +101,9 @@ export async function run(): Promise<void> {
   if (ref) {
     const k = best(theirs);
     const ratio = a / k;
-    console.log(`apply, ${N} Deployments: ${a.toFixed(0)} ms vs ${ref.label} ${k.toFixed(0)} ms = ${ratio.toFixed(3)}x (target <= 0.15x) ${ratio <= 0.15 ? 'OK' : 'OVER'}`);
+    figure({ what: `\`apply -s nmi-init\` on a stream of ${N} Deployments ([the patch](docs/cli.md#input-output-and-limits))`, measured: `${a.toFixed(0)} ms = ${ratio.toFixed(3)}x`, reference: `${ref.label} with the same patch ${k.toFixed(0)} ms`, target: '<= 0.15x', met: ratio <= 0.15 });
   } else {
-    console.log(`apply, ${N} Deployments: ${a.toFixed(0)} ms; no kustomize reference (neither kubectl nor a standalone kustomize in the engines cache), so no ratio`);
+    figure({ what: `\`apply -s nmi-init\` on a stream of ${N} Deployments`, measured: `${a.toFixed(0)} ms (no ratio)`, reference: 'none: neither kubectl nor a standalone kustomize in the engines cache', target: '<= 0.15x' });
   }
 
   const help: number[] = [];
@@ -113,7 +114,7 @@ export async function run(): Promise<void> {
   }
   const h = best(help);
   const b = best(bare);
-  console.log(`--help: ${h.toFixed(0)} ms vs node -e '' ${b.toFixed(0)} ms = ${(h / b).toFixed(2)}x (target <= 2.5x) ${h / b <= 2.5 ? 'OK' : 'OVER'}`);
+  figure({ what: '`identity-health --help`', measured: `${h.toFixed(0)} ms = ${(h / b).toFixed(2)}x`, reference: `\`node -e ''\` ${b.toFixed(0)} ms`, target: '<= 2.5x', met: h / b <= 2.5 });
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

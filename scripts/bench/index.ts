@@ -1,8 +1,17 @@
 /**
- * `npm run bench`: every measurement prints a ratio against a reference measured in the same
- * run (never an absolute time compared with a constant). Each module here exports `run()`.
+ * `npm run bench [-- --readme] [module ...]`: every measurement prints a ratio against a reference
+ * measured in the same run (never an absolute time compared with a constant), with its target.
+ * Each module here exports `run()` and reports through figures.ts. `--readme` writes the figures of
+ * the modules that ran into README.md's "Measured figures" (one block per module).
  */
-const only = process.argv.slice(2);
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { collected, startModule, updateReadme } from './figures';
+
+const args = process.argv.slice(2);
+const readme = args.includes('--readme');
+const only = args.filter((a) => a !== '--readme');
 const modules: Array<[string, string]> = [
   ['synth', './synth'],
   ['weight', './weight'],
@@ -10,19 +19,25 @@ const modules: Array<[string, string]> = [
   ['scale', './scale'],
   ['latency', './latency'],
 ];
+const unknown = only.filter((a) => !modules.some(([n]) => n === a));
+if (unknown.length) {
+  console.error(`bench: unknown module ${unknown.join(', ')} (modules: ${modules.map(([n]) => n).join(', ')}; flag: --readme)`);
+  process.exit(2);
+}
 
 async function main(): Promise<void> {
   for (const [name, file] of modules) {
     if (only.length && !only.includes(name)) continue;
-    let mod: { run(): Promise<void> };
-    try {
-      mod = require(file);
-    } catch (e: any) {
-      if (e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(file.slice(2))) { console.log(`## ${name}: not written yet`); continue; }
-      throw e;
-    }
     console.log(`## ${name}`);
+    startModule(name);
+    const mod: { run(): Promise<void> } = require(file);
     await mod.run();
+  }
+  if (readme) {
+    const file = path.resolve(__dirname, '../../README.md');
+    const when = `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)} at the end, node ${process.version}`;
+    fs.writeFileSync(file, updateReadme(fs.readFileSync(file, 'utf8'), when));
+    console.log(`README.md: ${[...collected.keys()].join(', ')} figures written`);
   }
 }
 

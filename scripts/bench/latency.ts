@@ -18,6 +18,7 @@ import {
   firstStart, measureLatency, median, notReadyAfter, probeSettings, requestsPerMinute, restartAfter, run as runScenario, Scenario, SCENARIOS, STRATEGY_IDS,
   WI_SCENARIOS, WORKLOAD_IDENTITY_STRATEGY_IDS, worst,
 } from '../../test/behaviour/model';
+import { figure } from './figures';
 
 const PHASES = 20;
 const fmt = (xs: number[]) => (xs.some((x) => !Number.isFinite(x)) ? 'never' : `${worst(xs).toFixed(1)} s / ${median(xs).toFixed(1)} s`);
@@ -34,11 +35,13 @@ type Bed = Awaited<ReturnType<typeof startBed>>;
  * The latency cells of one strategy: fault -> NotReady / restart for runtime strategies, or
  * readiness of the identity -> app started (10 phases of the 2 s try interval) for init ones.
  */
-async function latencyCells(bed: Bed, id: Parameters<typeof measureLatency>[1], fault: string, ready: string, lateScenario: (at: number) => Scenario, verdicts: string[]) {
+async function latencyCells(bed: Bed, id: Parameters<typeof measureLatency>[1], fault: string, ready: string, lateScenario: (at: number) => Scenario) {
   const none = 'n/a (no runtime check)';
   if (getStrategy(id).placement !== 'init') {
     const l = await measureLatency(bed, id, PHASES);
-    verdicts.push(`${id}: ${fault} -> NotReady worst ${worst(l.notReady)} s (target <= 12 s: ${worst(l.notReady) <= 12 ? 'met' : 'NOT met'}), restart worst ${worst(l.restart)} s (target <= 45 s: ${worst(l.restart) <= 45 ? 'met' : 'NOT met'})`);
+    const wi = id.startsWith('workload-identity');
+    figure({ what: `${id}: ${fault} -> NotReady, worst / median of ${PHASES} phases`, measured: fmt(l.notReady), reference: '-', target: wi ? '-' : '<= 12 s', met: wi ? undefined : worst(l.notReady) <= 12 });
+    figure({ what: `${id}: ${fault} -> container restart, worst / median`, measured: fmt(l.restart), reference: '-', target: wi ? '-' : '<= 45 s', met: wi ? undefined : worst(l.restart) <= 45 });
     return { nr: fmt(l.notReady), rs: fmt(l.restart), start: 'n/a (no init container)' };
   }
   const d: number[] = [];
@@ -47,7 +50,7 @@ async function latencyCells(bed: Bed, id: Parameters<typeof measureLatency>[1], 
     const r = await runScenario(bed, id, lateScenario(at));
     d.push(+((firstStart(r) ?? Infinity) - at).toFixed(2));
   }
-  verdicts.push(`${id}: app started at worst ${worst(d)} s after ${ready} (target <= 5 s: ${worst(d) <= 5 ? 'met' : 'NOT met'})`);
+  figure({ what: `${id}: ${ready} -> app started, worst / median of 10 phases`, measured: fmt(d), reference: '-', target: '<= 5 s', met: worst(d) <= 5 });
   return { nr: none, rs: none, start: fmt(d) };
 }
 
@@ -59,8 +62,6 @@ export async function run(): Promise<void> {
     '| # | strategy | NMI loss -> NotReady (worst / median) | NMI loss -> restart (worst / median) | NMI Active -> app started (worst / median) | token req/pod/min | NMI req/pod/min | settings (defaults) |',
     '|---|---|---|---|---|---|---|---|',
   ];
-  const verdicts: string[] = [];
-  const transient: string[] = [];
   const wiLines = [
     '| # | strategy | token file expiry -> NotReady (worst / median) | token file expiry -> restart (worst / median) | token file appears -> app started (worst / median) | AAD req/pod/min, exchange on | AAD req/pod/min, exchange off | settings (exchange on) |',
     '|---|---|---|---|---|---|---|---|',
@@ -68,26 +69,27 @@ export async function run(): Promise<void> {
   try {
     for (const id of STRATEGY_IDS) {
       const s = getStrategy(id);
-      const { nr, rs, start } = await latencyCells(bed, id, 'NMI loss', 'NMI Active', lateAt, verdicts);
+      const { nr, rs, start } = await latencyCells(bed, id, 'NMI loss', 'NMI Active', lateAt);
       if (s.checks === 'identity' && s.placement !== 'init') {
         const r = await runScenario(bed, id, SCENARIOS.imds410);
         const nr410 = notReadyAfter(r, 30);
         const rs410 = restartAfter(r, 30);
-        transient.push(`${id}: token 410 for 70 s -> ${nr410 === undefined ? 'stays Ready' : `NotReady +${(nr410 - 30).toFixed(1)} s`}, ${rs410 === undefined ? 'no restart' : `restart +${(rs410 - 30).toFixed(1)} s`}`);
+        figure({ what: `${id}: IMDS answers 410 (updating) for 70 s`, measured: `${nr410 === undefined ? 'stays Ready' : `NotReady after ${(nr410 - 30).toFixed(1)} s`}, ${rs410 === undefined ? 'no restart' : `restart after ${(rs410 - 30).toFixed(1)} s`}`, reference: '-', target: 'no restart', met: rs410 === undefined });
       }
       const happy = await runScenario(bed, id, { ...SCENARIOS.happy, duration: 630 });
       const tokens = requestsPerMinute(happy, 'token', 30);
       const nmi = requestsPerMinute(happy, 'nmi', 30);
-      if (s.checks === 'identity') verdicts.push(`${id}: ${tokens.toFixed(1)} token requests per pod per minute (target <= 6: ${tokens <= 6 ? 'met' : 'NOT met'})`);
+      if (s.checks === 'identity') figure({ what: `${id}: token requests per pod per minute (healthy, 10 min)`, measured: tokens.toFixed(1), reference: '-', target: '<= 6', met: tokens <= 6 });
+      if (s.placement !== 'init') figure({ what: `${id}: NMI health requests per pod per minute (node-local)`, measured: nmi.toFixed(1), reference: '-', target: '-' });
       lines.push(`| ${s.number} | ${id} | ${nr} | ${rs} | ${start} | ${tokens.toFixed(1)} | ${nmi.toFixed(1)} | ${probeSettings(id)} |`);
     }
     for (const id of WORKLOAD_IDENTITY_STRATEGY_IDS) {
       const s = getStrategy(id);
-      const { nr, rs, start } = await latencyCells(bed, id, 'token file expiry (defaults)', 'the token file appeared', tokenLateAt, verdicts);
+      const { nr, rs, start } = await latencyCells(bed, id, 'token file expiry (defaults)', 'the token file appeared', tokenLateAt);
       const happy = (options: object) => runScenario(bed, id, { ...WI_SCENARIOS.happy, duration: 630 }, { options });
       const on = s.placement === 'init' ? 'at start only' : requestsPerMinute(await happy({ exchange: true }), 'aad', 30).toFixed(1);
       const off = s.placement === 'init' ? 'n/a' : requestsPerMinute(await happy({}), 'aad', 30).toFixed(1);
-      if (s.placement !== 'init') verdicts.push(`${id} (exchange on): ${on} AAD token requests per pod per minute`);
+      if (s.placement !== 'init') figure({ what: `${id}: AAD token requests per pod per minute, exchange on / off`, measured: `${on} / ${off}`, reference: '-', target: '-' });
       wiLines.push(`| ${s.number} | ${id} | ${nr} | ${rs} | ${start} | ${on} | ${off} | ${probeSettings(id, s.placement === 'init' ? {} : { exchange: true })} |`);
     }
   } finally {
@@ -97,8 +99,5 @@ export async function run(): Promise<void> {
   console.log('\nAzure AD Workload Identity (token file expiry at 20 phases; defaults unless said):\n');
   console.log(wiLines.join('\n'));
   console.log('');
-  for (const v of verdicts) console.log(`- ${v}`);
-  console.log('\nIMDS updating (410) for 70 s, not a target, observed:');
-  for (const v of transient) console.log(`- ${v}`);
   console.log(`\n(${PHASES} fault phases per runtime strategy; virtual clock; measured in ${((Date.now() - started) / 1000).toFixed(0)} s of real time)`);
 }

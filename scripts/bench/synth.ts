@@ -9,6 +9,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { figure } from './figures';
 
 const N = 1000;
 const ROUNDS = 7;
@@ -39,8 +40,9 @@ export async function run(): Promise<void> {
   for (const c of CASES.slice(1)) {
     const cpu = med(c, 'cpuMs');
     const rss = med(c, 'rssKiB') / 1024;
-    const fmt = (v: number, ref: number) => `${(v / ref).toFixed(2)}x (target <= ${TARGET}x: ${v / ref <= TARGET ? 'met' : 'NOT met'})`;
-    console.log(`  chart.with(${c}): CPU ${cpu.toFixed(0)} ms, ${fmt(cpu, base.cpu)}; peak RSS ${rss.toFixed(0)} MiB, ${fmt(rss, base.rss)}; output ${(med(c, 'bytes') / 2 ** 20).toFixed(2)} MB`);
+    const mb = med(c, 'bytes') / 2 ** 20;
+    figure({ what: `synth CPU, chart.with(${c}) (output ${mb.toFixed(1)} MB)`, measured: `${cpu.toFixed(0)} ms = ${(cpu / base.cpu).toFixed(2)}x`, reference: `without a strategy ${base.cpu.toFixed(0)} ms (output ${base.mb.toFixed(1)} MB)`, target: `<= ${TARGET}x`, met: cpu / base.cpu <= TARGET });
+    figure({ what: `synth peak RSS, chart.with(${c})`, measured: `${rss.toFixed(0)} MiB = ${(rss / base.rss).toFixed(2)}x`, reference: `without a strategy ${base.rss.toFixed(0)} MiB`, target: `<= ${TARGET}x`, met: rss / base.rss <= TARGET });
   }
 }
 
