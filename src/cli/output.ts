@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { StringDecoder } from 'string_decoder';
 import { UsageError } from './errors';
 
 let tmpDir: string | undefined;
@@ -20,6 +21,11 @@ export function tempPath(name: string): string {
 }
 
 const SPILL = 16 * 2 ** 20;
+
+/** Item `index` (from 0) of a JSON array nested one level deep, as JSON.stringify(_, null, 2) lays it out. */
+export function jsonArrayItem(index: number, item: unknown): string {
+  return `${index ? ',' : ''}\n${JSON.stringify(item, null, 2).replace(/^/gm, '    ')}`;
+}
 
 /**
  * Output held until the run is known to succeed; bounded memory (spills to a temp file). When
@@ -66,17 +72,35 @@ export class Spool {
 
   /** Everything written, to `out` (stdout), respecting back-pressure. */
   async flush(out: NodeJS.WritableStream = process.stdout): Promise<void> {
-    if (this.fd === 1) return;
     const put = (b: Buffer) => new Promise<void>((resolve) => { if (out.write(b)) resolve(); else out.once('drain', resolve); });
-    if (this.fd === undefined) { for (const b of this.bufs) await put(b); this.bufs = []; return; }
-    const block = Buffer.allocUnsafe(2 ** 20);
+    for (const b of this.blocks()) await put(b);
+  }
+
+  /** Everything written, block by block (at most 1 MB each from the temp file); the spool is emptied. */
+  *blocks(): Generator<Buffer> {
+    if (this.fd === 1) return;
+    if (this.fd === undefined) { const bufs = this.bufs; this.bufs = []; this.size = 0; yield* bufs; return; }
     for (let pos = 0; ;) {
+      const block = Buffer.allocUnsafe(2 ** 20);
       const n = fs.readSync(this.fd, block, 0, block.length, pos);
       if (!n) break;
       pos += n;
-      await put(Buffer.from(block.subarray(0, n)));
+      yield block.subarray(0, n);
     }
     this.discard();
+  }
+
+  /** Everything written, line by line (without the newline; text written as UTF-8); the spool is emptied. */
+  *lines(): Generator<string> {
+    const dec = new StringDecoder('utf8');
+    let rest = '';
+    for (const b of this.blocks()) {
+      const parts = (rest + dec.write(b)).split('\n');
+      rest = parts.pop()!;
+      yield* parts;
+    }
+    rest += dec.end();
+    if (rest) yield rest;
   }
 
   discard(): void {

@@ -7,11 +7,25 @@ export function styleFor(stream: NodeJS.WriteStream, colorFlag: boolean | undefi
   return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39) };
 }
 
+/** Columns a cell takes on screen (ANSI codes take none). */
+export const visible = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length;
+
+/** Column widths to fit `row` too (grown in place); a table's rows can then be laid out one by one. */
+export function widen(widths: number[], row: readonly string[]): number[] {
+  row.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, visible(c)); });
+  return widths;
+}
+
+/** One line of a left-aligned table with these column widths (the last cell is not padded). */
+export function tableLine(row: readonly string[], widths: readonly number[]): string {
+  return row.map((c, i) => (i === row.length - 1 ? c : c + ' '.repeat(widths[i] - visible(c)))).join('  ').trimEnd();
+}
+
 /** Left-aligned text table (no dependency); `width` of a cell ignores ANSI codes. */
 export function table(rows: string[][]): string {
-  const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
-  const widths = rows[0].map((_, i) => rows.reduce((w, r) => Math.max(w, visible(r[i] ?? '')), 0)); // no spread: 100,000s of rows
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i] - visible(c)))).join('  ').trimEnd()).join('\n');
+  const widths: number[] = [];
+  for (const r of rows) widen(widths, r);
+  return rows.map((r) => tableLine(r, widths)).join('\n');
 }
 
 /** Words of `text` in lines of at most `width` columns (a longer word gets a line of its own), each prefixed by `indent`. */

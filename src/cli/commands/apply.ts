@@ -32,7 +32,7 @@ export async function handler(a: Args): Promise<void> {
   const { podIdentityBindingMissing, POD_IDENTITY_LABEL } = require('../../audit') as typeof import('../../audit');
   const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
   const io = require('../yaml-io') as typeof import('../yaml-io');
-  const { DiffWriter, InPlaceFile, Spool } = require('../output') as typeof import('../output');
+  const { DiffWriter, InPlaceFile, jsonArrayItem, Spool } = require('../output') as typeof import('../output');
 
   const id = strategyId(a.strategy);
   const { plan } = planFromFlags(id, a, { onConflict: a['on-conflict'] });
@@ -117,7 +117,7 @@ export async function handler(a: Args): Promise<void> {
             const doc = changes.get(i) ?? v;
             for (const item of io.isList(doc) ? doc.items : [doc]) {
               if (item === null || item === undefined) continue;
-              out.write(`${items++ ? ',' : ''}\n${JSON.stringify(item, null, 2).replace(/^/gm, '    ')}`);
+              out.write(jsonArrayItem(items++, item));
             }
           }
           continue;

@@ -25,7 +25,8 @@ export async function handler(a: Args): Promise<void> {
   const t = require('../../../strategies/types') as typeof import('../../../strategies/types');
   const STRATEGY_IDS = [...t.STRATEGY_IDS, ...t.WORKLOAD_IDENTITY_STRATEGY_IDS];
   const io = require('../yaml-io') as typeof import('../yaml-io');
-  const { styleFor, table } = require('../style') as typeof import('../style');
+  const { styleFor, tableLine, widen } = require('../style') as typeof import('../style');
+  const { jsonArrayItem, Spool } = require('../output') as typeof import('../output');
 
   const required = values(a.require);
   for (const r of required) {
@@ -41,52 +42,79 @@ export async function handler(a: Args): Promise<void> {
     return skipHooks !== undefined && typeof hook === 'string' && (!skipHooks.length || values(hook).some((h) => skipHooks.includes(h)));
   };
   const hooks: string[] = [];
-  const reports = [];
   const errors: string[] = [];
-  // Streamed: one chunk of documents at a time; reports are small.
-  for (const input of io.resolveInputs(inputPaths(a), a['max-input-mb'])) {
-    for (const chunk of io.readChunks(input)) {
-      const parsed = io.parse(chunk);
-      for (const [i, j, v] of io.objects(parsed)) {
-        if (!v || typeof v !== 'object' || !selected(v as any)) continue;
-        const line = io.lineOf(parsed, i, j);
-        let r;
-        try { r = auditWorkload(v as any); } catch (e: any) {
-          if (e.name !== 'InputError') throw e;
-          errors.push(`${input.name}:${line}: ${e.message}`);
-          continue;
+  const inputs = io.resolveInputs(inputPaths(a), a['max-input-mb']);
+  const format = a.format ?? (a.output === 'json' ? 'json' : 'table');
+  const s = styleFor(process.stdout, a.color);
+  // Streamed, and nothing of a workload's report is kept past its document, so memory does not
+  // grow with the number of workloads. The report goes to a spool (stdout once the run succeeded):
+  // JSON item by item; the table needs every row for its column widths, so its rows (JSON lines),
+  // defect lines and the names failing --require wait in spools of their own (memory up to 16 MB,
+  // then a temp file) and the widths are running maxima. Summaries and exit codes come from counters.
+  const out = new Spool({ inputs: inputs.map((x) => x.path) });
+  const rows = new Spool();
+  const details = new Spool();
+  const failedNames = new Spool();
+  const header = ['WORKLOAD', 'IDENTITY', 'STRATEGIES', 'START GATED', 'RUNTIME', 'OTHER FAULTS', 'DEFECTS'].map(s.bold);
+  const widths = widen([], header);
+  const HEAD = '{\n  "workloads": [';
+  if (format === 'json') out.write(HEAD);
+  let count = 0;
+  let failed = 0;
+  try {
+    for (const input of inputs) {
+      for (const chunk of io.readChunks(input)) {
+        const parsed = io.parse(chunk);
+        for (const [i, j, v] of io.objects(parsed)) {
+          if (!v || typeof v !== 'object' || !selected(v as any)) continue;
+          const line = io.lineOf(parsed, i, j);
+          let r;
+          try { r = auditWorkload(v as any); } catch (e: any) {
+            if (e.name !== 'InputError') throw e;
+            errors.push(`${input.name}:${line}: ${e.message}`);
+            continue;
+          }
+          if (!r) continue;
+          if (isSkippedHook(v)) { hooks.push(`${r.workload} (${(v as any).metadata.annotations['helm.sh/hook']})`); continue; }
+          const unmet = required.filter((req) => !meets(r, req));
+          if (unmet.length) failedNames.write(`${failed++ ? ', ' : ''}${r.workload}`);
+          if (format === 'json') { out.write(jsonArrayItem(count++, { file: input.name, line, ...r, ...(required.length ? { unmet } : {}) })); continue; }
+          count++;
+          const errs = r.defects.filter((d) => d.severity === 'error').length;
+          const warns = r.defects.length - errs;
+          const strat = r.strategies.join(',') || (r.parts.length ? s.red('none valid') : s.dim('none'));
+          const row = [r.workload, r.identity.join(',') || '-', unmet.length ? s.red(strat) : strat, r.claims.startGated, r.claims.runtime, r.claims.otherFaults,
+            errs ? s.red(`${errs} error(s)`) + (warns ? `, ${warns} warning(s)` : '') : warns ? s.yellow(`${warns} warning(s)`) : '-'];
+          widen(widths, row);
+          rows.write(JSON.stringify(row) + '\n');
+          for (const d of r.defects) details.write(`${input.name}:${line}: ${r.workload}: ${d.where}: ${d.severity === 'error' ? s.red('error') : s.yellow('warning')} [${d.code}] ${d.message}\n`);
         }
-        if (!r) continue;
-        if (isSkippedHook(v)) { hooks.push(`${r.workload} (${(v as any).metadata.annotations['helm.sh/hook']})`); continue; }
-        const unmet = required.filter((req) => !meets(r, req));
-        reports.push({ file: input.name, line, ...r, ...(required.length ? { unmet } : {}) });
       }
     }
+    if (errors.length) throw new UsageError(`${errors.length} workload${errors.length > 1 ? 's' : ''} cannot be audited:\n  ${errors.join('\n  ')}`);
+  } catch (e) {
+    out.discard();
+    throw e;
   }
-  if (errors.length) throw new UsageError(`${errors.length} workload${errors.length > 1 ? 's' : ''} cannot be audited:\n  ${errors.join('\n  ')}`);
-  const failed = reports.filter((r) => r.unmet?.length);
   if (hooks.length && !a.quiet) process.stderr.write(`identity-health: left out ${hooks.length} Helm hook(s) (--skip-helm-hooks): ${hooks.join(', ')}\n`);
-  const format = a.format ?? (a.output === 'json' ? 'json' : 'table');
   if (format === 'json') {
-    process.stdout.write(JSON.stringify({ workloads: reports, ...(required.length ? { require: required, failed: failed.length } : {}), ...(skipHooks ? { skippedHelmHooks: hooks } : {}) }, null, 2) + '\n');
+    // The rest of what JSON.stringify(_, null, 2) writes for the whole report.
+    const whole = JSON.stringify({ workloads: [], ...(required.length ? { require: required, failed } : {}), ...(skipHooks ? { skippedHelmHooks: hooks } : {}) }, null, 2);
+    out.write(`${count ? '\n  ]' : ']'}${whole.slice(HEAD.length + 1)}\n`);
   } else {
-    const s = styleFor(process.stdout, a.color);
-    const rows = [['WORKLOAD', 'IDENTITY', 'STRATEGIES', 'START GATED', 'RUNTIME', 'OTHER FAULTS', 'DEFECTS'].map(s.bold)];
-    for (const r of reports) {
-      const errs = r.defects.filter((d) => d.severity === 'error').length;
-      const warns = r.defects.length - errs;
-      const strat = r.strategies.join(',') || (r.parts.length ? s.red('none valid') : s.dim('none'));
-      rows.push([r.workload, r.identity.join(',') || '-', r.unmet?.length ? s.red(strat) : strat, r.claims.startGated, r.claims.runtime, r.claims.otherFaults,
-        errs ? s.red(`${errs} error(s)`) + (warns ? `, ${warns} warning(s)` : '') : warns ? s.yellow(`${warns} warning(s)`) : '-']);
-    }
-    let out = reports.length ? table(rows) + '\n' : 'no workloads in the input\n';
-    const details = reports.flatMap((r) => r.defects.map((d) => `${r.file}:${r.line}: ${r.workload}: ${d.where}: ${d.severity === 'error' ? s.red('error') : s.yellow('warning')} [${d.code}] ${d.message}`));
-    if (details.length) out += '\n' + details.join('\n') + '\n';
-    if (failed.length) out += `\n${s.red('FAIL')}: ${failed.length} of ${reports.length} workload(s) do not meet --require ${required.join(',')}: ${failed.map((r) => r.workload).join(', ')}\n`;
-    else if (required.length && reports.length === 0) out += `\n${s.red('FAIL')}: --require ${required.join(',')} given but no workload selected\n`;
-    else if (required.length) out += `\n${s.green('OK')}: all ${reports.length} workload(s) meet --require ${required.join(',')}\n`;
-    process.stdout.write(out);
+    if (count) {
+      out.write(tableLine(header, widths) + '\n');
+      for (const l of rows.lines()) out.write(tableLine(JSON.parse(l), widths) + '\n');
+    } else out.write('no workloads in the input\n');
+    if (details.written) { out.write('\n'); for (const b of details.blocks()) out.write(b); }
+    if (failed) {
+      out.write(`\n${s.red('FAIL')}: ${failed} of ${count} workload(s) do not meet --require ${required.join(',')}: `);
+      for (const b of failedNames.blocks()) out.write(b);
+      out.write('\n');
+    } else if (required.length && count === 0) out.write(`\n${s.red('FAIL')}: --require ${required.join(',')} given but no workload selected\n`);
+    else if (required.length) out.write(`\n${s.green('OK')}: all ${count} workload(s) meet --require ${required.join(',')}\n`);
   }
-  if (required.length && reports.length === 0) throw new PolicyFailure('--require given but no workload selected');
-  if (failed.length) throw new PolicyFailure(`${failed.length} workload(s) do not meet --require ${required.join(',')}`);
+  await out.flush();
+  if (required.length && count === 0) throw new PolicyFailure('--require given but no workload selected');
+  if (failed) throw new PolicyFailure(`${failed} workload(s) do not meet --require ${required.join(',')}`);
 }
