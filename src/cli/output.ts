@@ -38,12 +38,18 @@ export class Spool {
   private size = 0;
   private fd?: number;
   private file?: string;
-  /** The last byte written ('' before any). */
+  /** Small string writes joined (one Buffer, one write call per 64 K characters, not one per line). */
+  private text = '';
+  /** The last character written ('' before any). */
   last = '';
+  /** Bytes written. */
   written = 0;
 
-  /** `direct`: fd 1 (stdout) itself when it is an empty regular file not read as an input (`inputs`: their real paths). */
-  constructor(direct?: { inputs: readonly string[] }) {
+  /**
+   * `direct`: fd 1 (stdout) itself when it is an empty regular file not read as an input (`inputs`:
+   * their real paths). `spill`: bytes held in memory before they move to a temp file.
+   */
+  constructor(direct?: { inputs: readonly string[] }, private readonly spill = SPILL) {
     if (!direct) return;
     let st: fs.Stats;
     try { st = fs.fstatSync(1); } catch { return; }
@@ -55,14 +61,32 @@ export class Spool {
   }
 
   write(data: Buffer | string): void {
-    const b = typeof data === 'string' ? Buffer.from(data) : data;
-    if (!b.length) return;
-    this.last = String.fromCharCode(b[b.length - 1]);
-    this.written += b.length;
+    if (!data.length) return;
+    if (typeof data === 'string') {
+      this.last = data[data.length - 1];
+      this.written += Buffer.byteLength(data);
+      this.text += data;
+      if (this.text.length >= 2 ** 16) this.settle();
+      return;
+    }
+    this.settle();
+    this.last = String.fromCharCode(data[data.length - 1]);
+    this.written += data.length;
+    this.put(data);
+  }
+
+  private settle(): void {
+    if (!this.text) return;
+    const b = Buffer.from(this.text);
+    this.text = '';
+    this.put(b);
+  }
+
+  private put(b: Buffer): void {
     if (this.fd !== undefined) { fs.writeSync(this.fd, b); return; }
     this.bufs.push(b);
     this.size += b.length;
-    if (this.size > SPILL) {
+    if (this.size > this.spill) {
       this.file = tempPath('out');
       this.fd = fs.openSync(this.file, 'w+', 0o600);
       for (const x of this.bufs) fs.writeSync(this.fd, x);
@@ -78,6 +102,7 @@ export class Spool {
 
   /** Everything written, block by block (at most 1 MB each from the temp file); the spool is emptied. */
   *blocks(): Generator<Buffer> {
+    this.settle();
     if (this.fd === 1) return;
     if (this.fd === undefined) { const bufs = this.bufs; this.bufs = []; this.size = 0; yield* bufs; return; }
     for (let pos = 0; ;) {
@@ -105,6 +130,7 @@ export class Spool {
 
   discard(): void {
     this.bufs = [];
+    this.text = '';
     if (this.fd === 1) { fs.ftruncateSync(1, 0); return; }
     if (this.fd !== undefined) { fs.closeSync(this.fd); fs.rmSync(this.file!, { force: true }); this.fd = undefined; }
   }

@@ -49,12 +49,13 @@ export async function handler(a: Args): Promise<void> {
   // Streamed, and nothing of a workload's report is kept past its document, so memory does not
   // grow with the number of workloads. The report goes to a spool (stdout once the run succeeded):
   // JSON item by item; the table needs every row for its column widths, so its rows (JSON lines),
-  // defect lines and the names failing --require wait in spools of their own (memory up to 16 MB,
+  // defect lines and the names failing --require wait in spools of their own (memory up to 1 MB,
   // then a temp file) and the widths are running maxima. Summaries and exit codes come from counters.
   const out = new Spool({ inputs: inputs.map((x) => x.path) });
-  const rows = new Spool();
-  const details = new Spool();
-  const failedNames = new Spool();
+  const aside = () => new Spool(undefined, 2 ** 20);
+  const rows = aside();
+  const details = aside();
+  const failedNames = aside();
   const header = ['WORKLOAD', 'IDENTITY', 'STRATEGIES', 'START GATED', 'RUNTIME', 'OTHER FAULTS', 'DEFECTS'].map(s.bold);
   const widths = widen([], header);
   const HEAD = '{\n  "workloads": [';
