@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import * as YAML from 'yaml';
 import { auditWorkload } from '../../src/audit';
 import { parseFast } from '../../src/cli/fast-yaml';
+import { table } from '../../src/cli/style';
 import { CLI, CORPUS, CORPUS_FILES } from './helpers';
 
 /** Documents of many shapes: comments, quoting, block scalars, flow, Lists, non-workloads. */
@@ -179,6 +180,90 @@ describe('streamed input', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).workloads).toHaveLength(1);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+});
+
+/**
+ * A Deployment with a long name (253 is the limit) and, by turn, a defective hand-written NMI
+ * check (errors and a warning), a careful one (none), or no check.
+ */
+function audited(i: number): string {
+  const probe = [
+    '            - sh\n            - -c\n            - curl -s http://$HOST_IP:8085/healthz\n',
+    `            - /bin/sh\n            - -c\n            - '[ "$(curl -sf --max-time 2 http://$HOST_IP:8085/healthz)" = Active ]'\n`,
+    '            - "true"\n',
+  ][i % 3];
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-${String(i).padStart(200, '0')}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: example.azurecr.io/app:1.0
+        env:
+        - name: HOST_IP
+          value: x
+        readinessProbe:
+          exec:
+            command:
+${probe}          timeoutSeconds: 3
+`;
+}
+
+describe('audit keeps nothing per workload', () => {
+  it('11,200 workloads in a 32 MB heap (with every report held to the end, 4,500 fit and 9,000 did not), and the report is the per-file reports joined', () => {
+    const dir = tmpdir();
+    fs.mkdirSync(path.join(dir, 'in'));
+    // Four files of 2,800 workloads and other documents (ConfigMaps, Services, CronJobs, Lists of Pods).
+    for (let f = 0; f < 4; f++) {
+      const docs = Array.from({ length: 3000 }, (_, k) => { const i = f * 3000 + k; return k % 6 === 5 ? sample(i) : audited(i); });
+      fs.writeFileSync(path.join(dir, 'in', `f${f}.yaml`), docs.join('---\n'));
+    }
+    const files = [0, 1, 2, 3].map((f) => `in/f${f}.yaml`);
+    const args = ['audit', '--require', 'nmi-probes'];
+
+    // JSON: the per-file workloads in order, laid out as JSON.stringify of the whole report.
+    const json = cli([...args, '--format', 'json', 'in'], { cwd: dir, heapMb: 32, out: 'whole.json' });
+    expect(json.stderr).not.toMatch(/heap out of memory/);
+    expect(json.code, json.stderr).toBe(1);
+    const parts = files.map((f) => { const r = cli([...args, '--format', 'json', f], { cwd: dir }); expect(r.code, r.stderr).toBe(1); return JSON.parse(r.stdout); });
+    const report = { workloads: parts.flatMap((p) => p.workloads), require: ['nmi-probes'], failed: parts.reduce((n, p) => n + p.failed, 0) };
+    expect(report.workloads.length).toBe(11_200);
+    expect(report.failed).toBe(7_200);
+    expect(fs.readFileSync(path.join(dir, 'whole.json'), 'utf8') === JSON.stringify(report, null, 2) + '\n', 'JSON report differs from the per-file reports joined').toBe(true);
+
+    // Text: one table over every row (widths from all of them), then every defect line, then the
+    // verdict with every failing workload. Each per-file table's cells are split at its padding.
+    const text = cli([...args, 'in'], { cwd: dir, heapMb: 32 });
+    expect(text.stderr).not.toMatch(/heap out of memory/);
+    expect(text.code, text.stderr).toBe(1);
+    const rows: string[][] = [];
+    const details: string[] = [];
+    const names: string[] = [];
+    let failed = 0;
+    let count = 0;
+    for (const f of files) {
+      const r = cli([...args, f], { cwd: dir });
+      expect(r.code, r.stderr).toBe(1);
+      const [tab, defects, verdict, ...rest] = r.stdout.split('\n\n');
+      expect(rest).toEqual([]);
+      const lines = tab.split('\n');
+      if (!rows.length) rows.push(lines[0].split(/ {2,}/));
+      for (const l of lines.slice(1)) rows.push(l.split(/ {2,}/));
+      details.push(defects);
+      const m = /^FAIL: (\d+) of (\d+) workload\(s\) do not meet --require nmi-probes: (.*)\n$/.exec(verdict)!;
+      failed += Number(m[1]);
+      count += Number(m[2]);
+      names.push(m[3]);
+    }
+    expect(rows.every((r) => r.length === 7)).toBe(true);
+    expect(count).toBe(rows.length - 1);
+    const expected = `${table(rows)}\n\n${details.join('\n')}\n\nFAIL: ${failed} of ${count} workload(s) do not meet --require nmi-probes: ${names.join(', ')}\n`;
+    expect(text.stdout === expected, 'text report differs from the per-file reports joined').toBe(true);
     fs.rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 });
