@@ -8,7 +8,7 @@ export function styleFor(stream: NodeJS.WriteStream, colorFlag: boolean | undefi
 }
 
 /** Columns a cell takes on screen (ANSI codes take none). */
-export const visible = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length;
+const visible = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 
 /** Column widths to fit `row` too (grown in place); a table's rows can then be laid out one by one. */
 export function widen(widths: number[], row: readonly string[]): number[] {

@@ -78,7 +78,8 @@ export async function handler(a: Args): Promise<void> {
           if (!r) continue;
           if (isSkippedHook(v)) { hooks.push(`${r.workload} (${(v as any).metadata.annotations['helm.sh/hook']})`); continue; }
           const unmet = required.filter((req) => !meets(r, req));
-          if (unmet.length) failedNames.write(`${failed++ ? ', ' : ''}${r.workload}`);
+          if (unmet.length && format !== 'json') failedNames.write(`${failed ? ', ' : ''}${r.workload}`);
+          if (unmet.length) failed++;
           if (format === 'json') { out.write(jsonArrayItem(count++, { file: input.name, line, ...r, ...(required.length ? { unmet } : {}) })); continue; }
           count++;
           const errs = r.defects.filter((d) => d.severity === 'error').length;
