@@ -4,6 +4,9 @@
  * reports through `figure()`, which prints the line; `npm run bench -- --readme` writes every
  * module's figures into README.md between `<!-- bench:<module> -->` and `<!-- /bench:<module> -->`.
  */
+/** The bench modules, in the order they run (each a file here exporting `run()`). */
+export const BENCH_MODULES = ['synth', 'weight', 'cli', 'scale', 'latency'] as const;
+
 export interface Figure {
   readonly what: string;
   readonly measured: string;

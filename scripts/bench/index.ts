@@ -7,18 +7,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { collected, startModule, updateReadme } from './figures';
+import { BENCH_MODULES, collected, startModule, updateReadme } from './figures';
 
 const args = process.argv.slice(2);
 const readme = args.includes('--readme');
 const only = args.filter((a) => a !== '--readme');
-const modules: Array<[string, string]> = [
-  ['synth', './synth'],
-  ['weight', './weight'],
-  ['cli', './cli'],
-  ['scale', './scale'],
-  ['latency', './latency'],
-];
+const modules: Array<[string, string]> = BENCH_MODULES.map((m) => [m, `./${m}`]);
 const unknown = only.filter((a) => !modules.some(([n]) => n === a));
 if (unknown.length) {
   console.error(`bench: unknown module ${unknown.join(', ')} (modules: ${modules.map(([n]) => n).join(', ')}; flag: --readme)`);
