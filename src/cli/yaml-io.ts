@@ -340,16 +340,6 @@ function sameItem(a: unknown, b: unknown): boolean {
 // the few most recent (a JSON key per lookup cost more than the rendering it saved).
 const rendered: Array<{ value: unknown; key: string; out: string }> = [];
 
-/** Equal JSON values (parsed YAML, plan parts): deepEqual without its per-object key arrays, for this per-workload lookup. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
-  let n = 0;
-  for (const k in a) { if (!(k in b) || !sameJson((a as any)[k], (b as any)[k])) return false; n++; }
-  for (const _ in b) n--;
-  return n === 0;
-}
-
 class TextEditor {
   readonly edits: Edit[] = [];
   /** An edit that is not exact by construction was made: verify the result. */
@@ -360,7 +350,7 @@ class TextEditor {
   /** `value` as block YAML indented by `indent` spaces (cached: the same parts go into every workload). */
   private render(value: unknown, indent: number): string {
     const key = `${this.indentSeq ? 1 : 0} ${indent}`;
-    const k = rendered.findIndex((r) => r.key === key && sameJson(r.value, value));
+    const k = rendered.findIndex((r) => r.key === key && deepEqual(r.value, value));
     const hit = k >= 0 ? rendered.splice(k, 1)[0] : {
       value, key,
       out: indentLines(YAML.stringify(value, { lineWidth: 0, indentSeq: this.indentSeq, aliasDuplicateObjects: false, version: WRITE_VERSION }), indent),
