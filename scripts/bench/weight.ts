@@ -8,7 +8,8 @@
  */
 import { App, Chart, Yaml } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { getStrategy, IdentityHealthMixin } from '../../src';
+import { AnyStrategyId, getStrategy, IdentityHealthMixin } from '../../src';
+import { mixinFor } from '../../src/cdk8s/by-id';
 import { inlineExecProbe, projectedScript } from '../../src/pod-template/pieces';
 import { KubeObject, PROBE_KINDS } from '../../src/pod-template/types';
 import { podTemplateOf } from '../../src/pod-template/workload';
@@ -19,20 +20,17 @@ const N = 100;
 const TARGET = 0.5;
 const CLIENT_ID = '11111111-1111-1111-1111-111111111111';
 
-/** A mixin of strategy `id` (the one class per strategy, whatever its name), with a clientId where the strategy takes one. */
-function mixinFor(id: string): IdentityHealthMixin {
-  const s = getStrategy(id);
-  const options = s.optionGroups.some((g) => g === 'token' || g === 'wi') ? { clientId: CLIENT_ID } : {};
-  const mixins = require('../../src/cdk8s/strategies') as Record<string, new (o: object) => IdentityHealthMixin>;
-  const Class = Object.values(mixins).find((C) => typeof C === 'function' && C.prototype instanceof IdentityHealthMixin && new C({}).strategy.id === id)!;
-  return new Class(options);
+/** A mixin of strategy `id`, with a clientId where the strategy takes one. */
+function mixinOf(id: AnyStrategyId): IdentityHealthMixin {
+  const options = getStrategy(id).optionGroups.some((g) => g === 'token' || g === 'wi') ? { clientId: CLIENT_ID } : {};
+  return mixinFor(id, options);
 }
 
 /** cdk8s-plus gives a container with a port a tcpSocket startup probe, which the strategies keep: two probes carry the check; without a port, three do. */
-function synth(id?: string, port = true): KubeObject[] {
+function synth(id?: AnyStrategyId, port = true): KubeObject[] {
   const chart = new Chart(new App(), 'bench');
   for (let i = 0; i < N; i++) new kplus.Deployment(chart, `d${i}`, { containers: [{ name: 'app', image: 'example.azurecr.io/app:1.0', ...(port ? { portNumber: 8080 } : {}) }] });
-  if (id) chart.with(mixinFor(id));
+  if (id) chart.with(mixinOf(id));
   return chart.toJson();
 }
 
@@ -61,7 +59,7 @@ function inlineForm(doc: KubeObject): KubeObject {
   return doc;
 }
 
-function report(id: string, port: boolean, base: number): void {
+function report(id: AnyStrategyId, port: boolean, base: number): void {
   const docs = synth(id, port);
   const added = (bytes(docs) - base) / N;
   const what = `YAML added per workload, ${id}${port ? '' : ' (Deployment without a startup probe of its own: three probes carry the check)'}`;

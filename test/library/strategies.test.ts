@@ -6,19 +6,14 @@ import { Yaml } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { getStrategy, STRATEGIES, STRATEGY_IDS, StrategyId, withIdentityInitCheck, withIdentityProbes, withNmiAppHealthCheck, withNmiProbes } from '../../src';
 import { applyMixin } from '../../src/cdk8s/mixin';
-import { IdentityAppHealthCheck, IdentityInitCheck, IdentityProbes, NmiAppHealthCheck, NmiInitCheck, NmiProbes } from '../../src/cdk8s/strategies';
+import { mixinFor } from '../../src/cdk8s/by-id';
 import { allContainers, FLAVOURS, newChart, probeScriptOf, scriptsOf, synth, validateK8s, workloads } from './helpers';
 import type { Container, KubeObject } from '../../src/pod-template/types';
-
-const MIXINS = {
-  'nmi-init': NmiInitCheck, 'nmi-probes': NmiProbes, 'nmi-app-check': NmiAppHealthCheck,
-  'identity-init': IdentityInitCheck, 'identity-probes': IdentityProbes, 'identity-app-check': IdentityAppHealthCheck,
-} as const;
 
 function synthWith(id: StrategyId, options: object = {}, flavour = 'cdk8s-plus-27'): KubeObject[] {
   const chart = newChart();
   const d = FLAVOURS[flavour](chart);
-  applyMixin(d, new (MIXINS[id] as any)({ podIdentityBinding: 'orders-identity', ...options }));
+  applyMixin(d, mixinFor(id, { podIdentityBinding: 'orders-identity', ...options }));
   return synth(chart);
 }
 

@@ -1,17 +1,11 @@
 /** `synth`: a new Deployment built with cdk8s-plus-33 and the strategy's mixin (the only command that loads cdk8s). */
 import type { Argv } from 'yargs';
+import type { AnyStrategyId } from '../../../strategies';
 import type { GlobalArgs } from '../inputs';
 import { UsageError } from '../errors';
 import { flagsFor, flagWording, planFromFlags, strategyId, withStrategyFlags } from '../strategy-flags';
 
 interface Args extends GlobalArgs { strategy: string; name: string; image?: string; port?: number; 'check-image'?: string; replicas: number; 'out-file'?: string; 'on-conflict'?: string; [k: string]: unknown }
-
-/** Strategy id -> mixin class export of src/cdk8s/strategies. */
-const MIXINS: Record<string, string> = {
-  'nmi-init': 'NmiInitCheck', 'nmi-probes': 'NmiProbes', 'nmi-app-check': 'NmiAppHealthCheck',
-  'identity-init': 'IdentityInitCheck', 'identity-probes': 'IdentityProbes', 'identity-app-check': 'IdentityAppHealthCheck',
-  'workload-identity-init': 'WorkloadIdentityInitCheck', 'workload-identity-probes': 'WorkloadIdentityProbes', 'workload-identity-app-check': 'WorkloadIdentityAppHealthCheck',
-};
 
 export const command = 'synth';
 export const describe = 'Write a new Deployment (cdk8s-plus-33) with a strategy applied (and its ServiceAccount for workload identity)';
@@ -50,8 +44,8 @@ export async function handler(a: Args): Promise<void> {
   const port = a.port === undefined ? undefined : v.port('--port', a.port);
   const replicas = v.count('--replicas', a.replicas, 0, 10000);
   const { getStrategy } = require('../../../strategies') as typeof import('../../../strategies');
-  const mixins = require('../../cdk8s/strategies') as Record<string, new (o: object) => any>;
-  const mixin = new mixins[MIXINS[id]](options);
+  const { mixinFor } = require('../../cdk8s/by-id') as typeof import('../../cdk8s/by-id');
+  const mixin = mixinFor(id as AnyStrategyId, options); // strategyId() checked it
 
   // Loaded here only: cdk8s and cdk8s-plus cost most of a second to require.
   const { App, Chart } = require('cdk8s') as typeof import('cdk8s');
