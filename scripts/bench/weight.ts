@@ -1,83 +1,70 @@
 /**
  * Output weight (issue 13): bytes of YAML each strategy adds per workload, measured as the synth
- * of N cdk8s-plus-27 Deployments with the strategy on the chart minus the same without, over N.
- * For the probe strategies (2, 5, 8) the reference, computed in the same run, is the inline form
- * the previous release emitted: the same output with each probe's command rewritten back to
- * `sh -c <script> identity-health <mode>` and the script's annotation, volume and mount removed.
- * Target: at most 0.5x the inline form.
+ * of N cdk8s-plus-27 Deployments with the strategy on the chart minus the same without, over N
+ * (scripts/bench/weight-synth.ts). The reference, measured in the same run by the same code, is
+ * what users got before issue 13: the release at commit RELEASE, taken from git (`git archive`
+ * into a temp dir with this checkout's node_modules linked) and run in a child process. A fixed
+ * commit, so the reference does not move when the current probe scripts change.
+ * Target for the probe strategies (placement 'probes'): at most 0.5x the release; the others are
+ * observed.
  */
-import { App, Chart, Yaml } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-27';
-import { AnyStrategyId, getStrategy, IdentityHealthMixin } from '../../src';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { AnyStrategyId, getStrategy } from '../../src';
 import { mixinFor } from '../../src/cdk8s/by-id';
-import { inlineExecProbe, projectedScript } from '../../src/pod-template/pieces';
-import { KubeObject, PROBE_KINDS } from '../../src/pod-template/types';
-import { podTemplateOf } from '../../src/pod-template/workload';
 import { STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } from '../../strategies';
 import { figure } from './figures';
+import { Added, addedBytes, N, optionsFor } from './weight-synth';
 
-const N = 100;
+/** The release before issue 13: the last commit whose probes ran their script inline (`sh -c <script>`). */
+const RELEASE = '2bf6ed5a9b1c548f23402bed01811e5a84ad72a1';
 const TARGET = 0.5;
-const CLIENT_ID = '11111111-1111-1111-1111-111111111111';
+const REPO = path.resolve(__dirname, '../..');
 
-/** A mixin of strategy `id`, with a clientId where the strategy takes one. */
-function mixinOf(id: AnyStrategyId): IdentityHealthMixin {
-  const options = getStrategy(id).optionGroups.some((g) => g === 'token' || g === 'wi') ? { clientId: CLIENT_ID } : {};
-  return mixinFor(id, options);
+const git = (args: string[]) => spawnSync('git', args, { cwd: REPO, maxBuffer: 256 * 2 ** 20 });
+
+/** Bytes added per workload by RELEASE's strategies, measured in a child on a `git archive` of it. */
+function releaseAdded(): Added {
+  if (git(['cat-file', '-e', `${RELEASE}^{commit}`]).status !== 0) {
+    throw new Error(`weight: commit ${RELEASE} (the release before issue 13, the reference) is not in this repository; in a shallow clone run \`git fetch --unshallow\``);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ih-bench-release-'));
+  try {
+    const tar = git(['archive', '--format=tar', RELEASE, 'src', 'strategies', 'package.json', 'tsconfig.json']);
+    if (tar.status !== 0) throw new Error(`git archive ${RELEASE} failed: ${tar.stderr}`);
+    const x = spawnSync('tar', ['-x', '-C', dir], { input: tar.stdout });
+    if (x.status !== 0) throw new Error(`tar -x failed: ${x.stderr}`);
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'weight-synth.ts'), dir], { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`weight: measuring the release ${RELEASE.slice(0, 7)} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-/** cdk8s-plus gives a container with a port a tcpSocket startup probe, which the strategies keep: two probes carry the check; without a port, three do. */
-function synth(id?: AnyStrategyId, port = true): KubeObject[] {
-  const chart = new Chart(new App(), 'bench');
-  for (let i = 0; i < N; i++) new kplus.Deployment(chart, `d${i}`, { containers: [{ name: 'app', image: 'example.azurecr.io/app:1.0', ...(port ? { portNumber: 8080 } : {}) }] });
-  if (id) chart.with(mixinOf(id));
-  return chart.toJson();
-}
-
-const bytes = (docs: KubeObject[]) => Buffer.byteLength(Yaml.stringify(...docs));
-
-/** The previous release's form of `doc`: each probe runs its script inline; no annotation, volume or mount for it. */
-function inlineForm(doc: KubeObject): KubeObject {
-  const tpl = podTemplateOf(doc)!;
-  const projected = new Set<string>();
-  for (const c of tpl.spec.containers) {
-    for (const k of PROBE_KINDS) {
-      const p = c[k];
-      const r = p?.exec && projectedScript(p.exec.command[3], c.volumeMounts, tpl.spec.volumes, tpl.metadata.annotations);
-      if (!r || !('script' in r)) continue;
-      c[k] = inlineExecProbe(p!, r.script);
-      projected.add(c.volumeMounts!.find((m) => p!.exec!.command[3].startsWith(`${m.mountPath}/`))!.name);
-    }
-  }
-  for (const c of tpl.spec.containers) c.volumeMounts = c.volumeMounts?.filter((m) => !projected.has(m.name));
-  for (const v of tpl.spec.volumes ?? []) {
-    if (!projected.has(v.name)) continue;
-    const field = (v.downwardAPI as any).items[0].fieldRef.fieldPath as string;
-    delete tpl.metadata.annotations![/\['(.+)'\]/.exec(field)![1]];
-  }
-  tpl.spec.volumes = tpl.spec.volumes?.filter((v) => !projected.has(v.name));
-  return doc;
-}
-
-function report(id: AnyStrategyId, port: boolean, base: number): void {
-  const docs = synth(id, port);
-  const added = (bytes(docs) - base) / N;
-  const what = `YAML added per workload, ${id}${port ? '' : ' (Deployment without a startup probe of its own: three probes carry the check)'}`;
-  if (getStrategy(id).placement !== 'probes') {
-    figure({ what, measured: `${added.toFixed(0)} B`, reference: '-', target: '-' });
-    return;
-  }
-  const inline = (bytes(docs.map((d) => inlineForm(structuredClone(d)))) - base) / N;
-  const ratio = added / inline;
-  figure({ what, measured: `${added.toFixed(0)} B = ${ratio.toFixed(2)}x`, reference: `the inline form (script in each probe, as the previous release) ${inline.toFixed(0)} B`, target: `<= ${TARGET}x`, met: ratio <= TARGET });
+function report(id: AnyStrategyId, added: number, release: number | undefined, port: boolean): void {
+  if (release === undefined) throw new Error(`weight: strategy ${id} is not in the release ${RELEASE.slice(0, 7)}`);
+  const ratio = added / release;
+  const probes = getStrategy(id).placement === 'probes';
+  figure({
+    what: `YAML added per workload, ${id}${port ? '' : ', Deployment without a port (three probes carry the check)'}`,
+    measured: `${added.toFixed(0)} B = ${ratio.toFixed(2)}x`,
+    reference: `the release before issue 13 (${RELEASE.slice(0, 7)}) ${release.toFixed(0)} B`,
+    ...(probes ? { target: `<= ${TARGET}x`, met: ratio <= TARGET } : { target: '-' }),
+  });
 }
 
 export async function run(): Promise<void> {
   console.log(`(synth of ${N} cdk8s-plus-27 Deployments with the strategy minus without, / ${N}; clientId set where taken)`);
-  const base = bytes(synth());
-  for (const id of [...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS]) report(id, true, base);
-  const bare = bytes(synth(undefined, false));
-  for (const id of [...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS].filter((x) => getStrategy(x).placement === 'probes')) report(id, false, bare);
+  const ids = [...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS];
+  const probeIds = ids.filter((id) => getStrategy(id).placement === 'probes');
+  const now = addedBytes(ids, probeIds, (id) => mixinFor(id as AnyStrategyId, optionsFor(getStrategy(id))));
+  const release = releaseAdded();
+  for (const id of ids) report(id, now.port[id], release.port[id], true);
+  for (const id of probeIds) report(id, now.noPort[id], release.noPort[id], false);
 }
 
 if (require.main === module) run().catch((e) => { console.error(e); process.exit(1); });
