@@ -61,8 +61,8 @@ export async function run(): Promise<void> {
   console.log(`(synth of ${N} cdk8s-plus-27 Deployments with the strategy minus without, / ${N}; clientId set where taken)`);
   const ids = [...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS];
   const probeIds = ids.filter((id) => getStrategy(id).placement === 'probes');
-  const now = addedBytes(ids, probeIds, (id) => mixinFor(id as AnyStrategyId, optionsFor(getStrategy(id))));
   const release = releaseAdded();
+  const now = addedBytes(ids, probeIds, (id) => mixinFor(id as AnyStrategyId, optionsFor(getStrategy(id))));
   for (const id of ids) report(id, now.port[id], release.port[id], true);
   for (const id of probeIds) report(id, now.noPort[id], release.noPort[id], false);
 }
