@@ -98,29 +98,28 @@ export function sq(value: string | number): string {
 }
 
 function requireTools(tools: string[], hint: string): string {
-  return tools.map((t) =>
-    `command -v ${t} >/dev/null 2>&1 || { echo ${sq(`identity-health: ${t} not found in this container: ${hint}`)}; exit 1; }`,
-  ).join('\n');
+  if (tools.length === 1) return `command -v ${tools[0]} >/dev/null 2>&1 || { echo ${sq(`identity-health: ${tools[0]} not found in this container: ${hint}`)}; exit 1; }`;
+  // The hint is our own text (no $, `, " or \), safe in double quotes.
+  return `for t in ${tools.join(' ')}; do command -v "$t" >/dev/null 2>&1 || { echo "identity-health: $t not found in this container: ${hint}"; exit 1; }; done`;
 }
 
 function httpGet(client: HttpClient): string {
   // $1 url, $2 bound in seconds. Both clients exit non-zero on HTTP >= 400 and on timeout, and
   // bypass any proxy. curl keeps the body of an error answer (NMI says what failed).
   return client === 'curl'
-    ? `ih_get() { curl -sS --noproxy '*' --fail-with-body --max-time "$2" -H 'Metadata: true' "$1"; }`
+    ? `get() { curl -sS --noproxy '*' --fail-with-body --max-time "$2" -H 'Metadata: true' "$1"; }`
     // wget says nothing when timeout stops it (dash prints nothing, BusyBox sh "Terminated"):
     // name the cause. GNU timeout exits 124, BusyBox timeout 143 (TERM).
-    : `ih_get() { ( unset ${PROXY_VARS}; timeout "$2" wget -q -O - --header 'Metadata: true' "$1" ) || { ih_rc=$?; case $ih_rc in 124|143) echo "no answer within $2 s (wget stopped by timeout)" ;; esac; return "$ih_rc"; }; }`;
+    : `get() { ( unset ${PROXY_VARS}; timeout "$2" wget -q -O - --header 'Metadata: true' "$1" ) || { rc=$?; case $rc in 124|143) echo "no answer within $2 s (wget stopped by timeout)" ;; esac; return "$rc"; }; }`;
 }
 
 function nmiFunction(s: CheckSettings): string {
   return [
-    'ih_nmi() {',
+    'nmi() {',
     `  [ -n "\${HOST_IP:-}" ] || { echo 'identity-health: HOST_IP is not set (add env HOST_IP from fieldRef status.hostIP)'; return 1; }`,
-    '  case $HOST_IP in *:*) ih_host="[$HOST_IP]" ;; *) ih_host=$HOST_IP ;; esac',
-    `  ih_url="http://\${ih_host}:${s.nmiPort}/healthz"`,
-    `  ih_body=$(ih_get "$ih_url" ${s.nmiTimeout} 2>&1) || { echo "identity-health: NMI $ih_url unreachable: $ih_body"; return 1; }`,
-    `  [ "$ih_body" = 'Active' ] || { echo "identity-health: NMI at $ih_url is not active (body: $ih_body)"; return 1; }`,
+    `  case $HOST_IP in *:*) host="[$HOST_IP]" ;; *) host=$HOST_IP ;; esac; url="http://$host:${s.nmiPort}/healthz"`,
+    `  body=$(get "$url" ${s.nmiTimeout} 2>&1) || { echo "identity-health: NMI $url unreachable: $body"; return 1; }`,
+    `  [ "$body" = 'Active' ] || { echo "identity-health: NMI at $url is not active (body: $body)"; return 1; }`,
     '}',
   ].join('\n');
 }
@@ -131,20 +130,18 @@ function claimChecks(t: TokenSettings): string[] {
     // Decode the JWT payload without verifying it: the point is which identity answered. v1.0
     // tokens name the client in `appid`, v2.0 tokens in `azp` (Microsoft identity platform,
     // access token claims reference): either must match.
-    `  ih_tok=\${ih_out#*'"access_token":"'}; ih_tok=\${ih_tok%%'"'*}`,
-    '  ih_claims_of "$ih_tok"',
+    `  tok=\${out#*'"access_token":"'}; tok=\${tok%%'"'*}; claims_of "$tok"`,
     ...t.expectClaims.map(({ value }) =>
-      `  case $ih_claims in *${sq(`"appid":"${value}"`)}*|*${sq(`"azp":"${value}"`)}*) ;; *) echo ${sq(`identity-health: token was issued to another identity (expected client id ${value} in appid or azp): NMI and IMDS both honour client_id, so something else in the path answered (an HTTP proxy or another interceptor)`)}; return 1 ;; esac`),
+      `  case $claims in *${sq(`"appid":"${value}"`)}*|*${sq(`"azp":"${value}"`)}*) ;; *) echo ${sq(`identity-health: token was issued to another identity (expected client id ${value} in appid or azp): NMI and IMDS both honour client_id, so something else in the path answered (an HTTP proxy or another interceptor)`)}; return 1 ;; esac`),
   ];
 }
 
-/** Decode a JWT's payload (base64url) into $ih_claims; the JWT is in $1. Not a verification. */
+/** Decode a JWT's payload (base64url) into $claims; the JWT is in $1. Not a verification. */
 const JWT_CLAIMS = [
-  'ih_claims_of() {',
-  '  ih_p=${1#*.}; ih_p=${ih_p%%.*}',
-  `  ih_p=$(printf '%s' "$ih_p" | tr '_-' '/+')`,
-  '  case $((${#ih_p} % 4)) in 2) ih_p="${ih_p}==" ;; 3) ih_p="${ih_p}=" ;; esac',
-  `  ih_claims=$(printf '%s' "$ih_p" | base64 -d 2>/dev/null) || ih_claims=''`,
+  'claims_of() {',
+  `  p=\${1#*.}; p=\${p%%.*}; p=$(printf '%s' "$p" | tr '_-' '/+')`,
+  '  case $((${#p} % 4)) in 2) p="$p==" ;; 3) p="$p=" ;; esac',
+  `  claims=$(printf '%s' "$p" | base64 -d 2>/dev/null) || claims=''`,
   '}',
 ].join('\n');
 
@@ -156,55 +153,58 @@ const JWT_CLAIMS = [
  * AZURE_CLIENT_ID comes from the ServiceAccount annotation azure.workload.identity/client-id.
  * The env is fixed when the pod is created: only recreating the pod fixes any of these (exit 3).
  */
-const WI_NOT_MUTATED = 'identity-health: no AZURE_* env: the workload identity webhook did not mutate this pod. The pod label azure.workload.identity/use: "true" is missing (a pod created while the webhook is down is rejected, not started: failurePolicy Fail since v1.0), or this container is listed in the annotation azure.workload.identity/skip-containers. Fix the label and recreate the pod (a restart does not help)';
+const WI_NOT_MUTATED = 'identity-health: no AZURE_* env: the workload identity webhook did not mutate this pod. The pod label azure.workload.identity/use: "true" is missing (a pod created while the webhook is down is rejected, not started: failurePolicy Fail since v1.0), or this container is listed in the annotation azure.workload.identity/skip-containers. Fix the label and recreate the pod';
+/** Why each variable can be missing while the others are set (each message ends "Fix it and recreate the pod": a restart keeps the env). */
 const WI_MISSING: Readonly<Record<typeof WORKLOAD_IDENTITY_ENV[number], string>> = {
-  AZURE_CLIENT_ID: 'AZURE_CLIENT_ID is not set while the other AZURE_* variables are: the ServiceAccount annotation azure.workload.identity/client-id is missing, empty or misspelt. Fix it and recreate the pod (a restart does not help)',
-  AZURE_TENANT_ID: 'AZURE_TENANT_ID is not set while the other AZURE_* variables are: the webhook has no tenant (its AZURE_TENANT_ID setting, or the ServiceAccount annotation azure.workload.identity/tenant-id). Fix it and recreate the pod',
-  AZURE_FEDERATED_TOKEN_FILE: 'AZURE_FEDERATED_TOKEN_FILE is not set while the other AZURE_* variables are: set by hand or overridden in the pod spec? Remove the override and recreate the pod',
-  AZURE_AUTHORITY_HOST: 'AZURE_AUTHORITY_HOST is not set while the other AZURE_* variables are: set by hand or overridden in the pod spec? Remove the override and recreate the pod',
+  AZURE_CLIENT_ID: 'the ServiceAccount annotation azure.workload.identity/client-id is missing, empty or misspelt',
+  AZURE_TENANT_ID: 'the webhook has no tenant (its AZURE_TENANT_ID setting, or the ServiceAccount annotation azure.workload.identity/tenant-id)',
+  AZURE_FEDERATED_TOKEN_FILE: 'overridden in the pod spec?',
+  AZURE_AUTHORITY_HOST: 'overridden in the pod spec?',
 };
 
 function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClient): string {
-  const out = [JWT_CLAIMS, 'ih_wi() {'];
-  out.push(`  [ -n "\${AZURE_CLIENT_ID:-}\${AZURE_TENANT_ID:-}\${AZURE_FEDERATED_TOKEN_FILE:-}\${AZURE_AUTHORITY_HOST:-}" ] || { echo ${sq(WI_NOT_MUTATED)}; return 3; }`);
-  for (const name of WORKLOAD_IDENTITY_ENV) {
-    out.push(`  [ -n "\${${name}:-}" ] || { echo ${sq(`identity-health: ${WI_MISSING[name]}`)}; return 3; }`);
-  }
+  const out = [
+    JWT_CLAIMS,
+    // need NAME WHY: NAME is one of the fixed names above (never user input), so eval only reads it.
+    `need() { eval "[ -n \\"\\\${$1:-}\\" ]" && return 0; echo "identity-health: $1 is not set while the other AZURE_* variables are: $2. Fix it and recreate the pod"; return 3; }`,
+    'wi() {',
+    `  [ -n "\${AZURE_CLIENT_ID:-}\${AZURE_TENANT_ID:-}\${AZURE_FEDERATED_TOKEN_FILE:-}\${AZURE_AUTHORITY_HOST:-}" ] || { echo ${sq(WI_NOT_MUTATED)}; return 3; }`,
+    ...WORKLOAD_IDENTITY_ENV.map((name) => `  need ${name} ${sq(WI_MISSING[name])} || return`),
+  ];
   if (w.expectClientId) {
-    out.push(`  [ "$AZURE_CLIENT_ID" = ${sq(w.expectClientId)} ] || { echo "identity-health: AZURE_CLIENT_ID is $AZURE_CLIENT_ID, expected ${w.expectClientId}: the ServiceAccount annotation azure.workload.identity/client-id names another identity. Fix it and recreate the pod (a restart does not help)"; return 3; }`);
+    out.push(`  [ "$AZURE_CLIENT_ID" = ${sq(w.expectClientId)} ] || { echo "identity-health: AZURE_CLIENT_ID is $AZURE_CLIENT_ID, expected ${w.expectClientId}: the ServiceAccount annotation azure.workload.identity/client-id names another identity. Fix it and recreate the pod"; return 3; }`);
   }
   out.push(
-    `  [ -r "$AZURE_FEDERATED_TOKEN_FILE" ] || { echo "identity-health: federated token file $AZURE_FEDERATED_TOKEN_FILE is missing or unreadable (projected service account token volume)"; return 1; }`,
-    `  ih_jwt=''; read -r ih_jwt < "$AZURE_FEDERATED_TOKEN_FILE" || [ -n "$ih_jwt" ] || { echo "identity-health: federated token file $AZURE_FEDERATED_TOKEN_FILE is empty"; return 1; }`,
-    '  ih_claims_of "$ih_jwt"',
-    `  ih_exp=\${ih_claims#*'"exp":'}; ih_exp=\${ih_exp%%[!0-9]*}`,
-    `  [ -n "$ih_exp" ] || { echo "identity-health: federated token in $AZURE_FEDERATED_TOKEN_FILE has no exp claim (not a JWT?)"; return 1; }`,
-    `  [ "$ih_exp" -gt "$(date +%s)" ] || { echo "identity-health: federated token in $AZURE_FEDERATED_TOKEN_FILE expired at $ih_exp (kubelet stopped refreshing the projected token?)"; return 1; }`,
+    `  f=$AZURE_FEDERATED_TOKEN_FILE; [ -r "$f" ] || { echo "identity-health: federated token file $f is missing or unreadable (projected service account token volume)"; return 1; }`,
+    `  jwt=''; read -r jwt < "$f" || [ -n "$jwt" ] || { echo "identity-health: federated token file $f is empty"; return 1; }`,
+    `  claims_of "$jwt"; exp=\${claims#*'"exp":'}; exp=\${exp%%[!0-9]*}`,
+    `  [ -n "$exp" ] || { echo "identity-health: federated token in $f has no exp claim (not a JWT?)"; return 1; }`,
+    `  [ "$exp" -gt "$(date +%s)" ] || { echo "identity-health: federated token in $f expired at $exp (kubelet stopped refreshing the projected token?)"; return 1; }`,
     '}',
   );
   if (w.proxyPort) {
     // The proxy's /readyz answers "ok" once its listener is up (azure-workload-identity
     // pkg/proxy/proxy.go readyzHandler): it proves the sidecar runs, not that a token can be had.
-    out.push(`ih_proxy() { ih_out=$(ih_get 'http://127.0.0.1:${w.proxyPort}/readyz' 2 2>&1) || { echo "identity-health: workload identity proxy sidecar not listening on port ${w.proxyPort}: $ih_out"; return 1; }; }`);
+    out.push(`proxy() { out=$(get 'http://127.0.0.1:${w.proxyPort}/readyz' 2 2>&1) || { echo "identity-health: workload identity proxy sidecar not listening on port ${w.proxyPort}: $out"; return 1; }; }`);
   }
   if (w.exchange) {
     const form = `client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&grant_type=client_credentials&scope=${encodeURIComponent(w.exchange.scope)}`;
     const post = client === 'curl'
-      ? `curl -sS --fail-with-body --max-time ${w.exchange.timeout} --data "$ih_form" "$ih_url"`
-      // As ih_get: name the cause when timeout stops wget (it says nothing), so it counts as transient.
-      : `{ timeout ${w.exchange.timeout} wget -q -O - --post-data "$ih_form" "$ih_url" || { ih_rc=$?; case $ih_rc in 124|143) echo "no answer within ${w.exchange.timeout} s (wget stopped by timeout)" ;; esac; exit "$ih_rc"; }; }`;
+      ? `curl -sS --fail-with-body --max-time ${w.exchange.timeout} --data "$form" "$url"`
+      // As get: name the cause when timeout stops wget (it says nothing), so it counts as transient.
+      : `{ timeout ${w.exchange.timeout} wget -q -O - --post-data "$form" "$url" || { rc=$?; case $rc in 124|143) echo "no answer within ${w.exchange.timeout} s (wget stopped by timeout)" ;; esac; exit "$rc"; }; }`;
     out.push(
-      'ih_token() {',
+      'token() {',
       // A custom token endpoint (webhook v1.6: AZURE_KUBERNETES_TOKEN_PROXY and its CA/SNI env):
       // the SDK exchanges through that proxy, not at AZURE_AUTHORITY_HOST, so an exchange here
       // would test another path than the app's. Skip it (env and token file are still checked).
       '  [ -z "${AZURE_KUBERNETES_TOKEN_PROXY:-}" ] || return 0',
-      `  ih_url="\${AZURE_AUTHORITY_HOST%/}/\${AZURE_TENANT_ID}/oauth2/v2.0/token"`,
+      `  url="\${AZURE_AUTHORITY_HOST%/}/\${AZURE_TENANT_ID}/oauth2/v2.0/token"`,
       // JWTs and GUIDs are URL-safe; the constant part was encoded when the script was built.
-      `  ih_form="client_id=\${AZURE_CLIENT_ID}&client_assertion=\${ih_jwt}&"${sq(form)}`,
+      `  form="client_id=\${AZURE_CLIENT_ID}&client_assertion=\${jwt}&"${sq(form)}`,
       // A transient answer (429, 5xx, no answer) is not a credential problem: only a refusal gets the hint.
-      `  ih_out=$(${post} 2>&1) || { ih_t=0; ih_transient "$ih_out" || ih_t=$?; if [ "$ih_t" = 2 ]; then echo "identity-health: token exchange at $ih_url failed (transient): $ih_out"; else echo "identity-health: token exchange at $ih_url refused (federated identity credential missing, or its issuer/subject/audience wrong?): $ih_out"; fi; return "$ih_t"; }`,
-      `  case $ih_out in *'"access_token":"'?*) ;; *) echo 'identity-health: token exchange answered without an access_token'; return 1 ;; esac`,
+      `  out=$(${post} 2>&1) || { t=0; transient || t=$?; if [ "$t" = 2 ]; then echo "identity-health: token exchange at $url failed (transient): $out"; else echo "identity-health: token exchange at $url refused (federated identity credential missing, or its issuer/subject/audience wrong?): $out"; fi; return "$t"; }`,
+      `  case $out in *'"access_token":"'?*) ;; *) echo 'identity-health: token exchange answered without an access_token'; return 1 ;; esac`,
       '}',
     );
   }
@@ -212,15 +212,15 @@ function workloadIdentityFunctions(w: WorkloadIdentitySettings, client: HttpClie
 }
 
 /**
- * Exit 2 for a transient answer (IMDS 410 while updating, 429 throttled, 5xx, a timeout), 1 for
- * the rest (400, 403, 404: a real fault). Reads the client's own message: curl "returned error:
- * 429", BusyBox wget "HTTP/1.1 429 ...", GNU wget "ERROR 429", curl (28) / our timeout note.
+ * `status CODE`: the client's message in $out names HTTP status CODE, read as curl says it
+ * ("returned error: 429"), BusyBox wget ("HTTP/1.1 429 ...") and GNU wget ("ERROR 429"). CODE is
+ * a case pattern (`5[0-9][0-9]`: any 5xx); pass it quoted.
+ * `transient`: exit 2 for a transient answer (IMDS 410 while updating, 429 throttled, 5xx, curl's
+ * timeout (28) or our wget timeout note), 1 for the rest (400, 403, 404: a real fault).
  */
 const TRANSIENT = [
-  'ih_transient() {',
-  `  case $1 in *'error: 410'*|*'error: 429'*|*'error: 5'[0-9][0-9]*|*' 410 '*|*' 429 '*|*' 5'[0-9][0-9]' '*|*'ERROR 410'*|*'ERROR 429'*|*'ERROR 5'[0-9][0-9]*|*'(28)'*|*'no answer within'*) return 2 ;; esac`,
-  '  return 1',
-  '}',
+  `status() { case $out in *'error: '$1*|*' '$1' '*|*'ERROR '$1*) ;; *) return 1 ;; esac; }`,
+  `transient() { case $out in *'(28)'*|*'no answer within'*) return 2 ;; esac; for c in 410 429 '5[0-9][0-9]'; do status "$c" && return 2; done; return 1; }`,
 ].join('\n');
 
 /**
@@ -236,17 +236,14 @@ const NMI_STATUS = [
 ] as const;
 
 function tokenFunction(t: TokenSettings): string {
-  const cases = NMI_STATUS.map(([code, why]) => `    *'error: ${code}'*|*' ${code} '*|*'ERROR ${code}'*) echo ${sq(`identity-health: ${why}`)}": $ih_out"; return 3 ;;`);
   return [
-    'ih_token() {',
-    `  ih_out=$(ih_get ${sq(t.url)} ${t.timeout} 2>&1) || {`,
-    '    case $ih_out in',
-    ...cases,
+    'token() {',
+    `  out=$(get ${sq(t.url)} ${t.timeout} 2>&1) || {`,
+    ...NMI_STATUS.map(([code, why]) => `    status ${code} && { echo ${sq(`identity-health: ${why}`)}": $out"; return 3; }`),
     // Only IMDS answers 400 to this request (NMI would only for a missing resource or header).
-    `    *'error: 400'*|*' 400 '*|*'ERROR 400'*) echo "identity-health: IMDS refused the request (400), so NMI is not intercepting token requests on this node (not running, or its rules removed); IMDS needs the identity named when the node has several, and knows only identities on the node: $ih_out"; return 1 ;;`,
-    '    esac',
-    `    echo "identity-health: token request failed: $ih_out"; ih_transient "$ih_out"; return; }`,
-    `  case $ih_out in *'"access_token":"'?*) ;; *) echo 'identity-health: token response carries no access_token'; return 1 ;; esac`,
+    `    status 400 && { echo "identity-health: IMDS refused the request (400), so NMI is not intercepting token requests on this node (not running, or its rules removed); IMDS needs the identity named when the node has several, and knows only identities on the node: $out"; return 1; }`,
+    `    echo "identity-health: token request failed: $out"; transient; return; }`,
+    `  case $out in *'"access_token":"'?*) ;; *) echo 'identity-health: token response carries no access_token'; return 1 ;; esac`,
     ...claimChecks(t),
     '}',
   ].join('\n');
@@ -260,14 +257,14 @@ function tokenFunction(t: TokenSettings): string {
 function azFunction(t: TokenSettings): string {
   const id = t.azIdentity ? ` ${t.azIdentity.flag} ${sq(t.azIdentity.value)}` : '';
   return [
-    'ih_token() {',
-    `  ih_out=$( (unset ${PROXY_VARS}; timeout ${t.timeout} az login --identity${id} --allow-no-subscriptions --output none) 2>&1) || { echo "identity-health: az login --identity failed: $ih_out"; return 1; }`,
+    'token() {',
+    `  out=$( (unset ${PROXY_VARS}; timeout ${t.timeout} az login --identity${id} --allow-no-subscriptions --output none) 2>&1) || { echo "identity-health: az login --identity failed: $out"; return 1; }`,
     '}',
   ].join('\n');
 }
 
-/** The functions a check needs, and `ih_check` which runs them (token through `tokenCall`). */
-function checkFunctions(s: CheckSettings, tokenCall: string): string {
+/** The functions a check needs, and the command that runs them all (token through `tokenCall`). */
+function checkFunctions(s: CheckSettings, tokenCall: string): { text: string; call: string } {
   const parts: string[] = [];
   const client: HttpClient = s.client === 'wget' ? 'wget' : 'curl';
   const needsHttp = s.nmi || !!s.token || !!s.workloadIdentity?.exchange || !!s.workloadIdentity?.proxyPort;
@@ -276,7 +273,8 @@ function checkFunctions(s: CheckSettings, tokenCall: string): string {
   const verifyClaims = s.client !== 'az' && !!s.token?.expectClaims.length;
   if (s.workloadIdentity || verifyClaims) tools.push('base64');
   if (s.client === 'az' && s.nmi) tools.push('curl');
-  const hint = s.client === 'az' ? 'use the azure-cli image' : `the check needs sh and ${tools.join(' and ')}: pick client ${s.client === 'curl' ? 'wget' : 'curl'} or an image that has them`;
+  const hint = s.client === 'az' ? 'use the azure-cli image'
+    : `${needsHttp ? `pick client ${s.client === 'curl' ? 'wget' : 'curl'}, or ` : 'use '}an image with sh and ${tools.join(' and ')}`;
   if (tools.length) parts.push(requireTools(tools, hint));
   if (s.nmi || (s.token && s.client !== 'az') || s.workloadIdentity?.proxyPort) parts.push(httpGet(client));
   if (s.nmi) parts.push(nmiFunction(s));
@@ -286,12 +284,13 @@ function checkFunctions(s: CheckSettings, tokenCall: string): string {
   const w = s.workloadIdentity;
   if (w) parts.push(workloadIdentityFunctions(w, client));
   const steps = [
-    s.nmi ? 'ih_nmi' : '', w ? 'ih_wi' : '', w?.proxyPort ? 'ih_proxy' : '',
+    s.nmi ? 'nmi' : '', w ? 'wi' : '', w?.proxyPort ? 'proxy' : '',
     s.token || w?.exchange ? tokenCall : '',
   ].filter(Boolean);
   if (steps.length === 0) throw new Error('a check needs the NMI check, a token request, or both');
-  parts.push(`ih_check() { ${steps.join(' && ')}; }`);
-  return parts.join('\n');
+  // One step is called by its own name; several through `check`.
+  if (steps.length > 1) parts.push(`check() { ${steps.join(' && ')}; }`);
+  return { text: parts.join('\n'), call: steps.length > 1 ? 'check' : steps[0] };
 }
 
 /**
@@ -299,17 +298,18 @@ function checkFunctions(s: CheckSettings, tokenCall: string): string {
  * the deadline (kubelet then restarts the init container with back-off).
  */
 export function initScript(s: CheckSettings, loop: InitLoopSettings): string {
+  const check = checkFunctions(s, 'token');
   return [
     'set -u',
-    checkFunctions(s, 'ih_token'),
-    'ih_start=$(date +%s); ih_try=0',
+    check.text,
+    'start=$(date +%s); try=0',
     'while :; do',
-    '  ih_try=$((ih_try + 1))',
-    '  if ih_msg=$(ih_check 2>&1); then echo "identity-health: try $ih_try: identity stack ready"; exit 0; fi',
-    '  ih_msg=${ih_msg#identity-health: }',
-    '  echo "identity-health: try $ih_try: $ih_msg"',
-    `  if [ $(($(date +%s) - ih_start)) -ge ${loop.deadline} ]; then`,
-    `    echo "identity-health: giving up after ${loop.deadline}s and $ih_try tries; last error: $ih_msg" >&2`,
+    '  try=$((try + 1))',
+    `  if msg=$(${check.call} 2>&1); then echo "identity-health: try $try: identity stack ready"; exit 0; fi`,
+    '  msg=${msg#identity-health: }',
+    '  echo "identity-health: try $try: $msg"',
+    `  if [ $(($(date +%s) - start)) -ge ${loop.deadline} ]; then`,
+    `    echo "identity-health: giving up after ${loop.deadline}s and $try tries; last error: $msg" >&2`,
     '    exit 1',
     '  fi',
     `  sleep ${loop.interval}`,
@@ -328,54 +328,48 @@ export function initScript(s: CheckSettings, loop: InitLoopSettings): string {
 export function probeScript(s: CheckSettings, p: ProbeScriptSettings): string {
   const token = !!(s.token || s.workloadIdentity?.exchange);
   const cached = token ? [
-    'ih_token_cached() {',
-    `  case $ih_mode in liveness) ih_ttl=${2 * p.tokenCacheTtl} ;; *) ih_ttl=${p.tokenCacheTtl} ;; esac`,
-    `  if [ -f "$ih_state/token" ] && read -r ih_ts ih_rc < "$ih_state/token" && [ $((ih_now - ih_ts)) -ge 0 ] && [ $((ih_now - ih_ts)) -lt "$ih_ttl" ]; then`,
-    '    [ "$ih_rc" = 0 ] && return 0',
-    `    ih_err=''; [ -f "$ih_state/token-error" ] && read -r ih_err < "$ih_state/token-error"`,
-    '    echo "$ih_err (cached $((ih_now - ih_ts))s ago)"; return "$ih_rc"',
+    'token_cached() {',
+    `  case $mode in liveness) ttl=${2 * p.tokenCacheTtl} ;; *) ttl=${p.tokenCacheTtl} ;; esac`,
+    `  if [ -f "$state/token" ] && read -r ts rc < "$state/token" && [ $((now - ts)) -ge 0 ] && [ $((now - ts)) -lt "$ttl" ]; then`,
+    '    [ "$rc" = 0 ] && return 0',
+    `    err=''; [ -f "$state/token-error" ] && read -r err < "$state/token-error"`,
+    '    echo "$err (cached $((now - ts))s ago)"; return "$rc"',
     '  fi',
-    '  ih_rc=0; ih_err=$(ih_token) || ih_rc=$?',
-    `  printf '%s\\n' "$ih_err" > "$ih_state/token-error"`,
-    `  printf '%s %s\\n' "$ih_now" "$ih_rc" > "$ih_state/token"`,
-    `  [ "$ih_rc" = 0 ] || { printf '%s\\n' "$ih_err"; return "$ih_rc"; }`,
+    '  rc=0; err=$(token) || rc=$?',
+    `  printf '%s\\n' "$err" > "$state/token-error"; echo "$now $rc" > "$state/token"`,
+    `  [ "$rc" = 0 ] || { printf '%s\\n' "$err"; return "$rc"; }`,
     '}',
   ] : [];
   // Exit 2 from the check means a transient token fault: liveness tolerates a streak of them.
   const transient = token ? [
-    '  if [ "$ih_rc" = 2 ]; then',
-    `    [ -f "$ih_state/transient-since" ] || printf '%s\\n' "$ih_now" > "$ih_state/transient-since"`,
-    `    ih_since=$ih_now; read -r ih_since < "$ih_state/transient-since" || ih_since=$ih_now`,
-    `    if [ $((ih_now - ih_since)) -lt ${p.transientGrace} ]; then echo "identity-health: transient for $((ih_now - ih_since))s, liveness holds (grace ${p.transientGrace}s)"; exit 0; fi`,
-    '  else',
-    `    rm -f "$ih_state/transient-since"`,
-    '  fi',
+    'if [ "$rc" = 2 ]; then',
+    `  [ -f "$state/transient-since" ] || echo "$now" > "$state/transient-since"`,
+    `  since=$now; read -r since < "$state/transient-since" || since=$now`,
+    `  [ $((now - since)) -ge ${p.transientGrace} ] || { echo "identity-health: transient for $((now - since))s, liveness holds (grace ${p.transientGrace}s)"; exit 0; }`,
+    `else rm -f "$state/transient-since"; fi`,
   ] : [];
+  const check = checkFunctions(s, 'token_cached');
   return [
     'set -u',
-    `ih_mode=\${1:-readiness}; ih_state=${sq(STATE_DIR)}; ih_now=$(date +%s)`,
-    `[ -f "$ih_state/first-seen" ] || printf '%s\\n' "$ih_now" > "$ih_state/first-seen"`,
-    checkFunctions(s, 'ih_token_cached'),
+    `mode=\${1:-readiness}; state=${sq(STATE_DIR)}; now=$(date +%s)`,
+    `[ -f "$state/first-seen" ] || echo "$now" > "$state/first-seen"`,
+    check.text,
     ...cached,
-    'ih_rc=0; ih_msg=$(ih_check 2>&1) || ih_rc=$?',
-    'if [ "$ih_rc" = 0 ]; then',
-    `  [ -f "$ih_state/ever-ok" ] || : > "$ih_state/ever-ok"`,
-    ...(token ? [`  rm -f "$ih_state/transient-since"`] : []),
-    '  exit 0',
-    'fi',
-    `printf '%s\\n' "$ih_msg"`,
+    `rc=0; msg=$(${check.call} 2>&1) || rc=$?`,
+    `if [ "$rc" = 0 ]; then : > "$state/ever-ok";${token ? ` rm -f "$state/transient-since";` : ''} exit 0; fi`,
+    `printf '%s\\n' "$msg"`,
     // Startup and liveness pass on a fault only a change outside the container fixes (else the
     // startup probe's 180 s would end in a restart loop); readiness keeps the pod out of service.
-    ...(token || s.workloadIdentity ? [`if [ "$ih_rc" = 3 ] && [ "$ih_mode" != readiness ]; then echo 'identity-health: a container restart cannot fix this: liveness holds, readiness fails until it is fixed'; exit 0; fi`] : []),
-    'if [ "$ih_mode" = liveness ]; then',
-    '  if [ ! -f "$ih_state/ever-ok" ]; then',
-    `    ih_first=$ih_now; read -r ih_first < "$ih_state/first-seen" || ih_first=$ih_now`,
-    `    if [ $((ih_now - ih_first)) -lt ${p.startupGrace} ]; then echo 'identity-health: no success yet, liveness holds during the startup grace'; exit 0; fi`,
-    '  fi',
-    ...transient,
+    ...(token || s.workloadIdentity ? [`if [ "$rc" = 3 ] && [ "$mode" != readiness ]; then echo 'identity-health: a container restart cannot fix this: liveness holds, readiness fails until it is fixed'; exit 0; fi`] : []),
+    // Readiness and startup report the fault as it is; liveness may hold.
+    '[ "$mode" = liveness ] || exit "$rc"',
+    'if [ ! -f "$state/ever-ok" ]; then',
+    `  first=$now; read -r first < "$state/first-seen" || first=$now`,
+    `  [ $((now - first)) -ge ${p.startupGrace} ] || { echo 'identity-health: no success yet, liveness holds during the startup grace'; exit 0; }`,
     'fi',
+    ...transient,
     // The class of fault (1 fault, 2 transient, 3 only a change outside the container fixes it).
-    'exit "$ih_rc"',
+    'exit "$rc"',
   ].join('\n') + '\n';
 }
 

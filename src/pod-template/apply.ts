@@ -3,7 +3,7 @@
  * (the CLI and the audit use it); the cdk8s mixins use `applyPlanInPlace` on the JSON that
  * toJson() has just rendered for them.
  */
-import { inlineExecProbe, PREFIX, projectedScript, SIDECAR_NAME, STRATEGIES_ANNOTATION } from './pieces';
+import { PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from './pieces';
 import { Container, EnvVar, KubeObject, PodSpec, Probe, PROBE_KINDS, ProbeKind, Volume, VolumeMount } from './types';
 import { isWorkload, podTemplateOf, podTemplateProblem, workloadName } from './workload';
 
@@ -115,37 +115,49 @@ function targetContainers(spec: PodSpec, plan: Plan, workload: string): Containe
   });
 }
 
-/**
- * The form earlier releases wrote for our probe `p`: the projected script inline
- * (`sh -c <script> identity-health <mode>`), recognised as ours and upgraded in place.
- */
-function inlineOf(p: Probe | undefined, plan: Plan): Probe | undefined {
-  const r = p?.exec && projectedScript(p.exec.command[3], plan.target.volumeMounts, plan.volumes, plan.podAnnotations);
-  return r && 'script' in r ? inlineExecProbe(p!, r.script) : undefined;
+/** The first lines of our probe script in every release (`ih_` names before the scripts were shortened). */
+const OUR_PROBE_SCRIPT = /^set -u\n(ih_)?mode=\$\{1:-readiness\}; (ih_)?state=/;
+
+/** A probe's fields other than its handler, as Kubernetes reads them: successThreshold 1 is the API default, written or not. */
+function timingOf(p: Probe): Record<string, unknown> {
+  const { exec: _exec, ...rest } = p;
+  if (rest.successThreshold === 1) delete rest.successThreshold;
+  return rest;
 }
 
-/** `have` is our probe `want` in the earlier inline form (only an exec probe can be). */
-function isInlineOf(have: Probe | undefined, want: Probe, plan: Plan): boolean {
-  return !!have?.exec && deepEqual(have, inlineOf(want, plan));
+/**
+ * `have` is an exec probe that a release of ours wrote where we now write `want`: the same mode
+ * and timings, running our script inline (`sh -c <script> identity-health <mode>`, the releases
+ * before one script per pod) or our script file through a runner (`sh -c '[ -s "$0" ] ...' <file>
+ * <mode>`). Whatever script (options, release) it ran, it is ours: apply rewrites it to `want`.
+ */
+function earlierOurs(have: Probe | undefined, want: Probe): boolean {
+  const h = have?.exec?.command;
+  const w = want.exec?.command;
+  if (!Array.isArray(h) || !w || h.length !== 5 || h[0] !== w[0] || h[1] !== '-c' || h[4] !== w[4]) return false;
+  if (!deepEqual(timingOf(have!), timingOf(want))) return false;
+  return h[3] === PREFIX ? OUR_PROBE_SCRIPT.test(String(h[2])) : h[3] === w[3] && String(h[2]).startsWith('[ -s "$0" ]');
 }
 
 /** `have` is what `want` (a probe of ours) was, or is: nothing to do but write `want`. */
-function ourProbe(have: Probe | undefined, want: Probe, plan: Plan): boolean {
-  return deepEqual(have, want) || isInlineOf(have, want, plan);
+function ourProbe(have: Probe | undefined, want: Probe): boolean {
+  return deepEqual(have, want) || earlierOurs(have, want);
 }
 
-/** Our sidecar as earlier releases wrote it: probes inline, no mount of the projected script. */
-function inlineSidecar(sidecar: Container, plan: Plan): Container {
+/** `have` is our sidecar as a release of ours wrote it (probes inline, or another script or runner). */
+function earlierSidecar(have: Container, sidecar: Container, plan: Plan): boolean {
   const projected = new Set(plan.volumes.filter((v) => v.downwardAPI).map((v) => v.name));
-  const out: Container = { ...sidecar, volumeMounts: sidecar.volumeMounts?.filter((m) => !projected.has(m.name)) };
-  for (const kind of PROBE_KINDS) if (sidecar[kind]) out[kind] = inlineOf(sidecar[kind], plan);
-  return out;
+  const rest = (c: Container) => {
+    const out: Record<string, unknown> = { ...c, volumeMounts: c.volumeMounts?.filter((m) => !projected.has(m.name)) };
+    for (const kind of PROBE_KINDS) delete out[kind];
+    return out;
+  };
+  return deepEqual(rest(have), rest(sidecar)) && PROBE_KINDS.every((k) => (sidecar[k] ? ourProbe(have[k], sidecar[k]!) : !have[k]));
 }
 
 /** What of `plan` clashes with what the pod template already has. */
-function findConflicts(spec: PodSpec, meta: { labels: Record<string, string>; annotations: Record<string, string> }, plan: Plan, targets: Container[], workload: string): Conflict[] {
+function findConflicts(spec: PodSpec, labels: Record<string, string>, plan: Plan, targets: Container[], workload: string): Conflict[] {
   const out: Conflict[] = [];
-  const { labels, annotations } = meta;
   for (const ic of plan.initContainers) {
     const have = byName(spec.initContainers, ic.name);
     if (have && !deepEqual(have, ic)) out.push({ text: `init container "${ic.name}" exists with other content`, probe: false });
@@ -157,9 +169,7 @@ function findConflicts(spec: PodSpec, meta: { labels: Record<string, string>; an
   for (const [k, v] of Object.entries(plan.podLabels)) {
     if (k in labels && labels[k] !== v) out.push({ text: `pod label ${k}="${labels[k]}" differs from "${v}"`, probe: false });
   }
-  for (const [k, v] of Object.entries(plan.podAnnotations)) {
-    if (k in annotations && annotations[k] !== v) out.push({ text: `pod annotation ${k} holds another script (other options of ${plan.strategy}?)`, probe: false });
-  }
+  // The script annotations are ours by name: whatever an earlier apply left there is rewritten.
   for (const c of targets) {
     let probes: ProbeSet;
     try {
@@ -192,7 +202,7 @@ function containerConflicts(c: Container, plan: Plan, probes: ProbeSet): Conflic
     const want = probes[kind];
     // An existing startup probe is kept: it gates liveness as ours would (the liveness
     // check has its own startup grace), so it is not a conflict.
-    if (want && c[kind] && kind !== 'startupProbe' && !ourProbe(c[kind], want, plan)) {
+    if (want && c[kind] && kind !== 'startupProbe' && !ourProbe(c[kind], want)) {
       out.push({ text: `container "${c.name}" already has a ${kind}`, probe: true });
     }
   }
@@ -213,8 +223,8 @@ function addToContainer(c: Container, plan: Plan, probes: ProbeSet): number {
   if (t.volumeMounts.length) added += addByName((c.volumeMounts ??= []), t.volumeMounts);
   for (const kind of PROBE_KINDS) {
     const want = probes[kind];
-    // Absent, or ours in the earlier inline form (upgraded in place).
-    if (want && (!c[kind] || (!deepEqual(c[kind], want) && isInlineOf(c[kind], want, plan)))) { c[kind] = cloneJson(want); added++; }
+    // Absent, or as a release of ours wrote it (upgraded in place).
+    if (want && (!c[kind] || (!deepEqual(c[kind], want) && earlierOurs(c[kind], want)))) { c[kind] = cloneJson(want); added++; }
   }
   return added;
 }
@@ -251,7 +261,7 @@ export function applyPlanInPlace(doc: KubeObject, plan: Plan): Omit<ApplyResult,
   const labels = tpl.metadata.labels ?? {};
   const annotations = tpl.metadata.annotations ?? {};
   const targets = targetContainers(spec, plan, name);
-  const conflicts = findConflicts(spec, { labels, annotations }, plan, targets, name);
+  const conflicts = findConflicts(spec, labels, plan, targets, name);
   let useSidecar = false;
   if (conflicts.length) {
     const text = conflicts.map((c) => c.text).join('; ');
@@ -281,10 +291,10 @@ export function applyPlanInPlace(doc: KubeObject, plan: Plan): Omit<ApplyResult,
     const at = spec.containers.findIndex((c) => c.name === SIDECAR_NAME);
     const have = spec.containers[at];
     if (have && !deepEqual(have, sidecar)) {
-      if (!deepEqual(have, inlineSidecar(sidecar, plan))) {
+      if (!earlierSidecar(have, sidecar, plan)) {
         throw new ConflictError(name, [{ text: `container "${SIDECAR_NAME}" exists with other content`, probe: false }], false);
       }
-      spec.containers[at] = sidecar; // ours in the earlier inline form: upgraded in place
+      spec.containers[at] = sidecar; // as a release of ours wrote it: upgraded in place
       changes++;
     }
     if (!have) { spec.containers.push(sidecar); changes++; }

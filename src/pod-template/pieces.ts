@@ -64,9 +64,10 @@ function timing(t: ProbeTiming): Record<string, number> {
   const out: Record<string, number> = {
     failureThreshold: t.failureThreshold,
     periodSeconds: t.periodSeconds,
-    successThreshold: t.successThreshold,
     timeoutSeconds: t.timeoutSeconds,
   };
+  // Written only where it is not the API default, 1 (and 1 is all liveness and startup allow).
+  if (t.successThreshold !== 1) out.successThreshold = t.successThreshold;
   if (t.initialDelaySeconds > 0) out.initialDelaySeconds = t.initialDelaySeconds;
   return out;
 }
@@ -111,12 +112,6 @@ export const PROBE_FILE_RUNNER = '[ -s "$0" ] || { echo "identity-health: $0 is 
 /** An exec probe running the script at `file` with the probe kind as $1. */
 export function execProbe(file: string, mode: ProbeMode, t: ProbeTiming): Probe {
   return { exec: { command: ['/bin/sh', '-c', PROBE_FILE_RUNNER, file, mode] }, ...timing(t) };
-}
-
-/** The form earlier releases wrote: the script inline in the probe, `sh -c <script> identity-health <mode>`. */
-export function inlineExecProbe(p: Probe, script: string): Probe {
-  const cmd = p.exec!.command;
-  return { ...p, exec: { command: [cmd[0], '-c', script, PREFIX, cmd[cmd.length - 1]] } };
 }
 
 /**

@@ -79,7 +79,7 @@ function preconditionsOf(reqs: readonly LabelRequirement[]): Record<string, unkn
  * resource (a missing field fails the rule), and un-escapes `\$(...)` to `$(...)` (Kyverno v1.19.1,
  * pkg/engine/variables/regex/vars.go: RegexReferences, RegexEscpReferences). Each `$(` that its
  * un-escape would match gets a backslash, so the pod receives exactly the script `apply` writes
- * (the scripts' `$(ih_token)`); `{{` (a Kyverno variable) never occurs in them (checked).
+ * (the scripts' `$(token)`); `{{` (a Kyverno variable) never occurs in them (checked).
  */
 const KYVERNO_ESCAPABLE = /\$\([^\n][^ )]*\)/g;
 

@@ -109,7 +109,7 @@ export class IdentityHealth {
   async check(): Promise<CheckResult[]> {
     const results: CheckResult[] = [];
     if (this.kind === 'workload-identity') {
-      // As the shell (ih_wi && ih_proxy && ih_token): each step only after the previous passed.
+      // As the shell (wi && proxy && token): each step only after the previous passed.
       const w = this.o.workloadIdentity ?? {};
       const file = await checkFederatedToken(w);
       results.push(file);

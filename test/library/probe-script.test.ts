@@ -98,10 +98,22 @@ describe.each(PROBES)('%s', (id) => {
     expect(appOf(r.doc).readinessProbe).toEqual(own);
   });
 
-  it('the inline form of other options is not ours to replace: a conflict, as before', () => {
+  it('an earlier apply with other options (same timings) is ours: rewritten to the current options', () => {
     const other = planFor(id, opts(id, { startupGrace: 90 }));
-    expect(() => applyPlan(previousRelease(other), plan)).toThrow(ConflictError);
-    expect(() => applyPlan(previousRelease(other), plan)).toThrow(/already has a readinessProbe/);
+    const fresh = applyPlan(deployment(), plan).doc;
+    for (const earlier of [previousRelease(other), applyPlan(deployment(), other).doc]) {
+      const r = applyPlan(earlier, plan);
+      expect(r.outcome).toBe('applied');
+      expect(r.doc).toEqual(fresh);
+    }
+  });
+
+  it('probes of other timings are not ours to replace: a conflict, in either form', () => {
+    const other = planFor(id, opts(id, { readiness: { periodSeconds: 9 } }));
+    for (const earlier of [previousRelease(other), applyPlan(deployment(), other).doc]) {
+      expect(() => applyPlan(earlier, plan)).toThrow(ConflictError);
+      expect(() => applyPlan(earlier, plan)).toThrow(/already has a readinessProbe/);
+    }
   });
 
   it('audit: reads the script through mount, volume and annotation; a file that cannot be there is an error', () => {
@@ -139,6 +151,34 @@ describe.each(PROBES)('%s', (id) => {
     const value = policy.spec.rules[0].mutate.patchStrategicMerge.metadata.annotations[`+(identity-health.io/${id}-script)`] as string;
     expect(value).toBe(kyvernoSafe(probeScriptOf(plan)));
     for (const m of probeScriptOf(plan).match(/\$\([^\n][^ )]*\)/g) ?? []) expect(value).toContain(`\\${m}`);
+  });
+});
+
+/**
+ * What real earlier releases' `apply` wrote (test/library/fixtures/earlier-releases: made by each
+ * release's own code, for an app Deployment and one whose own readiness probe sent the check into
+ * the sidecar): the release before one script per pod (scripts inline, 2bf6ed5) and the first
+ * with it (longer scripts, successThreshold written, 1a1b634). Applying the current release
+ * upgrades each in place to exactly what it writes on the bare Deployment.
+ */
+describe.each(['2bf6ed5-inline', '1a1b634-file'])('upgrade from release %s', (release) => {
+  const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(__dirname, 'fixtures/earlier-releases', `${release}.yaml`), 'utf8')).map((d) => d.toJS() as KubeObject);
+  it.each(docs.map((d) => [d.metadata!.name!, d] as const))('%s', (name, earlier) => {
+    const id = PROBES.find((p) => name.startsWith(`${p}-`))!;
+    const sidecar = name.endsWith('-sidecar');
+    const plan = planFor(id, opts(id, sidecar ? { onConflict: 'sidecar' } : {}));
+    const bare = structuredClone(earlier);
+    const t = template(bare);
+    delete t.metadata.annotations;
+    t.spec.containers = [t.spec.containers[0]];
+    const app = t.spec.containers[0];
+    for (const k of ['env', 'volumeMounts', 'livenessProbe', 'startupProbe', ...(sidecar ? [] : ['readinessProbe'])]) delete app[k];
+    delete t.spec.volumes;
+    expect(app).toEqual({ name: 'app', image: 'example/app:1', ...(sidecar ? { readinessProbe: { httpGet: { path: '/health', port: 8080 } } } : {}) });
+    const r = applyPlan(earlier, plan);
+    expect(r.outcome).toBe('applied');
+    expect(r.doc).toEqual(applyPlan(bare, plan).doc);
+    expect(applyPlan(r.doc, plan).outcome).toBe('unchanged');
   });
 });
 

@@ -65,7 +65,7 @@ describe.each(STRATEGY_IDS)('strategy %s', (id) => {
 
   it('compares the NMI body with Active, uses curl --fail and bounds every request', () => {
     for (const { where, script } of scriptsOf(deployment)) {
-      if (script.includes('/healthz')) expect(script, where).toContain(`[ "$ih_body" = 'Active' ]`);
+      if (script.includes('/healthz')) expect(script, where).toContain(`[ "$body" = 'Active' ]`);
       for (const line of script.split('\n').filter((l) => /\bcurl\s/.test(l) && !l.includes('command -v'))) {
         expect(line, where).toContain('--fail');
         expect(line, where).toContain('--max-time');
@@ -83,7 +83,7 @@ describe.each(STRATEGY_IDS)('strategy %s', (id) => {
         const p = c[k];
         if (!p?.exec) continue;
         const script = scriptsOf(deployment).find((x) => x.where === `${c.name} ${k} file ${p.exec!.command[3]}`)!.script;
-        const bounds = [...script.matchAll(/ih_get \S+ (\d+) 2>&1/g)].map((m) => Number(m[1]));
+        const bounds = [...script.matchAll(/\bget \S+ (\d+) 2>&1/g)].map((m) => Number(m[1]));
         expect(bounds.length).toBeGreaterThan(0);
         expect(p.timeoutSeconds as number, `${c.name} ${k}`).toBeGreaterThan(bounds.reduce((a, b) => a + b, 0));
       }
@@ -167,7 +167,7 @@ describe('variants', () => {
     expect(az.command![2]).toContain(`az login --identity --resource-id '${MI}'`);
     expect(az.image).toBe('mcr.microsoft.com/azure-cli:2.91.0');
     const init = STRATEGIES['identity-init'].plan({}).initContainers[0].command![2];
-    expect(init).toMatch(/ih_get '[^']+' 110 2>&1/);
+    expect(init).toMatch(/\bget '[^']+' 110 2>&1/);
   });
 
   it('every request to NMI, IMDS or the proxy sidecar bypasses proxies: curl --noproxy, wget and az with the proxy env unset', () => {

@@ -89,7 +89,7 @@ describe('real kubelet projects the probe script from the pod annotation', () =>
     const r = run(['apply', '--strategy', 'nmi-probes', '--client', 'wget', '--quiet', '-'], { input: YAML.stringify(bare) });
     expect(r.code, r.stderr).toBe(0);
     const p = docs(r.stdout)[0];
-    expect(p.metadata.annotations['identity-health.io/nmi-probes-script']).toContain('ih_nmi');
+    expect(p.metadata.annotations['identity-health.io/nmi-probes-script']).toContain('nmi() {');
     delete p.metadata.annotations['identity-health.io/nmi-probes-script'];
     expect((await cluster.create(p)).status).toBe(201);
     const events = await eventually('guard event', 60_000, async () => (await cluster.request('GET', '/api/v1/namespaces/default/events')).body.items ?? [],

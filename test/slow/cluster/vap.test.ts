@@ -148,7 +148,7 @@ function defectsFor(id: string): [string, Spoil][] {
       for (const c of [...(sp.initContainers ?? []), ...sp.containers]) c.env = c.env?.filter((e: any) => e.name !== 'HOST_IP');
     }]);
   }
-  if (all.includes("'Active'")) out.push(['NMI checked by status only', editScripts((s) => s.replace(/\[ "\$ih_body" = 'Active' \] \|\|/, 'true ||').replace(/'Active'/g, "'ok'"))]);
+  if (all.includes("'Active'")) out.push(['NMI checked by status only', editScripts((s) => s.replace(/\[ "\$body" = 'Active' \] \|\|/, 'true ||').replace(/'Active'/g, "'ok'"))]);
   if (scripts(template).some((x) => typeof x.i === 'string')) {
     // The probe strategies' script file: the annotation, the volume or the mount gone (audit: probe-script-missing).
     out.push(['probe script annotation removed', (t) => { for (const k of Object.keys(t.metadata.annotations)) if (k.endsWith('-script')) delete t.metadata.annotations[k]; }]);
