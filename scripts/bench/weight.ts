@@ -51,7 +51,7 @@ function report(id: AnyStrategyId, added: number, release: number | undefined, p
   const probes = getStrategy(id).placement === 'probes';
   figure({
     what: `YAML added per workload, ${id}${port ? '' : ', Deployment without a port (three probes carry the check)'}`,
-    measured: `${added.toFixed(0)} B = ${ratio.toFixed(2)}x`,
+    measured: `${added.toFixed(0)} B = ${ratio.toFixed(3)}x`,
     reference: `the release before issue 13 (${RELEASE.slice(0, 7)}) ${release.toFixed(0)} B`,
     ...(probes ? { target: `<= ${TARGET}x`, met: ratio <= TARGET } : { target: '-' }),
   });

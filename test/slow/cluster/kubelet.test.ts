@@ -101,3 +101,18 @@ describe('real kubelet projects the probe script from the pod annotation', () =>
     expect(noscript.status.conditions.find((c: any) => c.type === 'Ready')?.status).not.toBe('True');
   });
 });
+
+describe('teardown', () => {
+  it('stopping the node leaves none of its processes running (containerd shims and the containers they run outlive containerd)', async () => {
+    const sock = path.join(cluster.dir, 'containerd.sock');
+    const running = () => fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x)).filter((pid) => {
+      try {
+        if (/^\S+ \([^)]*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false; // a zombie runs nothing
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(sock);
+      } catch { return false; }
+    });
+    expect(running().length, 'the pods run under shims of this node').toBeGreaterThan(0);
+    await node.stop();
+    expect(running()).toEqual([]);
+  });
+});

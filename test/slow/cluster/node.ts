@@ -53,6 +53,22 @@ function buildImage(dir: string): string {
   return tar;
 }
 
+/** SIGKILL every containerd-shim whose argv names `sock`, and all processes below them (children first). */
+function killShims(sock: string): void {
+  const procs = fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x)).flatMap((pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return [{ pid: Number(pid), ppid, argv: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') }];
+    } catch { return []; } // gone meanwhile
+  });
+  const below = (pid: number): number[] => procs.filter((p) => p.ppid === pid).flatMap((p) => [...below(p.pid), p.pid]);
+  const shims = procs.filter((p) => p.argv.some((a) => a.includes('containerd-shim')) && p.argv.includes(sock));
+  for (const pid of shims.flatMap((s) => [...below(s.pid), s.pid])) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
 export async function startNode(cluster: Cluster): Promise<Node> {
   const kubelet = engine('kubelet');
   const d = cluster.dir;
@@ -73,6 +89,10 @@ export async function startNode(cluster: Cluster): Promise<Node> {
       p.kill('SIGTERM');
       await new Promise((r) => { const t = setTimeout(() => { p.kill('SIGKILL'); r(null); }, 10_000); p.once('exit', () => { clearTimeout(t); r(null); }); });
     }
+    // containerd's shims outlive it (they are reparented to init, by design, so containers survive
+    // a containerd restart), and so do the containers they run: kill each shim of this node's
+    // containerd (its argv names this node's socket) with every process below it, deepest first.
+    killShims(path.join(d, 'containerd.sock'));
     // Volumes kubelet mounted and the pods' network namespaces containerd made.
     const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4])
       .filter((m) => m && (m.startsWith(d) || /^\/(var\/)?run\/netns\/cni-/.test(m))).sort().reverse();
