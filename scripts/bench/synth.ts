@@ -27,9 +27,9 @@ const ROUNDS = 11;
 const CHILD = path.join(__dirname, 'synth-child.cjs');
 const LIB = path.resolve(__dirname, '../../lib/src/index.js');
 const CASES = ['none', 'floor', 'floor-pod-identity', 'nmi-probes', 'identity-probes', 'workload-identity-probes', 'nmi-init'] as const;
-const FLOORS: Record<string, string> = {
-  floor: 'the floor: what every probe strategy adds besides its script (exec readiness and liveness probes, the state emptyDir and its mount), hand-written with JsonPatch',
-  'floor-pod-identity': 'the pod identity floor: the floor plus env HOST_IP (nmi-probes, identity-probes)',
+const FLOORS: Record<string, { name: string; what: string }> = {
+  floor: { name: 'the floor', what: 'what every probe strategy adds besides its script (exec readiness and liveness probes, the state emptyDir and its mount), hand-written with JsonPatch' },
+  'floor-pod-identity': { name: 'the pod identity floor', what: 'the floor plus env HOST_IP (nmi-probes, identity-probes)' },
 };
 const TARGET = 1.15;
 
@@ -63,9 +63,9 @@ export async function run(): Promise<void> {
     const mb = med(c, 'bytes') / 2 ** 20;
     const floor = FLOORS[c];
     const target = (ratio: number) => floor ? { target: '-' } : { target: `<= ${TARGET}x`, met: ratio <= TARGET };
-    const name = floor ?? `chart.with(${c})`;
-    figure({ what: `synth CPU, ${name} (output ${mb.toFixed(1)} MB)`, measured: `${med(c, 'cpuMs').toFixed(0)} ms = ${cpu.ratio.toFixed(2)}x (${cpu.range})`, reference: `without a strategy ${base.cpu.toFixed(0)} ms (output ${base.mb.toFixed(1)} MB)`, ...target(cpu.ratio) });
-    figure({ what: `synth peak RSS, ${floor ? name.split(':')[0] : name}`, measured: `${(med(c, 'rssKiB') / 1024).toFixed(0)} MiB = ${rss.ratio.toFixed(2)}x (${rss.range})`, reference: `without a strategy ${base.rss.toFixed(0)} MiB`, ...target(rss.ratio) });
+    const name = floor?.name ?? `chart.with(${c})`;
+    figure({ what: `synth CPU, ${floor ? `${name}: ${floor.what}` : name} (output ${mb.toFixed(1)} MB)`, measured: `${med(c, 'cpuMs').toFixed(0)} ms = ${cpu.ratio.toFixed(2)}x (${cpu.range})`, reference: `without a strategy ${base.cpu.toFixed(0)} ms (output ${base.mb.toFixed(1)} MB)`, ...target(cpu.ratio) });
+    figure({ what: `synth peak RSS, ${name}`, measured: `${(med(c, 'rssKiB') / 1024).toFixed(0)} MiB = ${rss.ratio.toFixed(2)}x (${rss.range})`, reference: `without a strategy ${base.rss.toFixed(0)} MiB`, ...target(rss.ratio) });
   }
 }
 

@@ -2,9 +2,11 @@
  * The measurement of scripts/bench/weight.ts, shared by both sides of its comparison: the YAML of
  * N cdk8s-plus-27 Deployments with a strategy mixin on the chart, minus the same without, over N.
  * weight.ts calls it in-process for the current code. Run as a child,
- * `node --import tsx weight-synth.ts <dir>` with `<dir>` a `git archive` of an older release (its
- * src/ and strategies/, node_modules linked), it measures that release's mixin classes the same way
- * and prints JSON ({@link Added}). A child, so the two copies of the library never share a process.
+ * `node --import tsx weight-synth.ts <dir> <classes>` with `<dir>` a `git archive` of an older
+ * release (its src/ and strategies/, node_modules linked) and `<classes>` the JSON map of strategy id
+ * to mixin class name (the current names, which that release shares), it measures that release's
+ * mixin classes the same way and prints JSON ({@link Added}). A child, so the two copies of the
+ * library never share a process.
  */
 import * as path from 'path';
 import { App, Chart, Yaml } from 'cdk8s';
@@ -40,20 +42,13 @@ export function addedBytes(ids: readonly string[], probeIds: readonly string[], 
   };
 }
 
-/** The mixin class of each strategy id in the release before issue 13 (its src/cdk8s/strategies.ts). */
-const RELEASE_CLASSES: Record<string, string> = {
-  'nmi-init': 'NmiInitCheck', 'nmi-probes': 'NmiProbes', 'nmi-app-check': 'NmiAppHealthCheck',
-  'identity-init': 'IdentityInitCheck', 'identity-probes': 'IdentityProbes', 'identity-app-check': 'IdentityAppHealthCheck',
-  'workload-identity-init': 'WorkloadIdentityInitCheck', 'workload-identity-probes': 'WorkloadIdentityProbes',
-  'workload-identity-app-check': 'WorkloadIdentityAppHealthCheck',
-};
-
 if (require.main === module) {
   const lib = require(path.resolve(process.argv[2], 'src'));
+  const classes: Record<string, string> = JSON.parse(process.argv[3]);
   const ids: string[] = [...lib.STRATEGY_IDS, ...lib.WORKLOAD_IDENTITY_STRATEGY_IDS];
   const mixinOf = (id: string): IMixin => {
-    const cls = lib[RELEASE_CLASSES[id]];
-    if (typeof cls !== 'function') throw new Error(`the release has no mixin class for ${id} (expected ${RELEASE_CLASSES[id]})`);
+    const cls = lib[classes[id]];
+    if (typeof cls !== 'function') throw new Error(`the release has no mixin class for ${id} (expected ${classes[id]})`);
     return new cls(optionsFor(lib.getStrategy(id)));
   };
   process.stdout.write(JSON.stringify(addedBytes(ids, ids.filter((id) => lib.getStrategy(id).placement === 'probes'), mixinOf)));

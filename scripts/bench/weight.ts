@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { AnyStrategyId, getStrategy } from '../../src';
-import { mixinFor } from '../../src/cdk8s/by-id';
+import { mixinClassName, mixinFor } from '../../src/cdk8s/by-id';
 import { STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } from '../../strategies';
 import { figure } from './figures';
 import { Added, addedBytes, N, optionsFor } from './weight-synth';
@@ -25,8 +25,8 @@ const REPO = path.resolve(__dirname, '../..');
 
 const git = (args: string[]) => spawnSync('git', args, { cwd: REPO, maxBuffer: 256 * 2 ** 20 });
 
-/** Bytes added per workload by RELEASE's strategies, measured in a child on a `git archive` of it. */
-function releaseAdded(): Added {
+/** Bytes added per workload by RELEASE's strategies (`ids`), measured in a child on a `git archive` of it. */
+function releaseAdded(ids: readonly AnyStrategyId[]): Added {
   if (git(['cat-file', '-e', `${RELEASE}^{commit}`]).status !== 0) {
     throw new Error(`weight: commit ${RELEASE} (the release before issue 13, the reference) is not in this repository; in a shallow clone run \`git fetch --unshallow\``);
   }
@@ -37,7 +37,8 @@ function releaseAdded(): Added {
     const x = spawnSync('tar', ['-x', '-C', dir], { input: tar.stdout });
     if (x.status !== 0) throw new Error(`tar -x failed: ${x.stderr}`);
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'weight-synth.ts'), dir], { cwd: dir, encoding: 'utf8' });
+    const classes = JSON.stringify(Object.fromEntries(ids.map((id) => [id, mixinClassName(id)])));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'weight-synth.ts'), dir, classes], { cwd: dir, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`weight: measuring the release ${RELEASE.slice(0, 7)} failed: ${r.stderr}`);
     return JSON.parse(r.stdout);
   } finally {
@@ -61,7 +62,7 @@ export async function run(): Promise<void> {
   console.log(`(synth of ${N} cdk8s-plus-27 Deployments with the strategy minus without, / ${N}; clientId set where taken)`);
   const ids = [...STRATEGY_IDS, ...WORKLOAD_IDENTITY_STRATEGY_IDS];
   const probeIds = ids.filter((id) => getStrategy(id).placement === 'probes');
-  const release = releaseAdded();
+  const release = releaseAdded(ids);
   const now = addedBytes(ids, probeIds, (id) => mixinFor(id as AnyStrategyId, optionsFor(getStrategy(id))));
   for (const id of ids) report(id, now.port[id], release.port[id], true);
   for (const id of probeIds) report(id, now.noPort[id], release.noPort[id], false);

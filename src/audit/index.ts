@@ -6,7 +6,7 @@
  */
 import { AnyStrategyId, getStrategy, STRATEGY_IDS, WORKLOAD_IDENTITY_STRATEGY_IDS } from '../../strategies';
 import { deepEqual, InputError } from '../pod-template/apply';
-import { PREFIX, PROBE_FILE_RUNNER, projectedScript, SIDECAR_NAME, STRATEGIES_ANNOTATION } from '../pod-template/pieces';
+import { isProbeFileRunner, PREFIX, projectedScript, SIDECAR_NAME, STRATEGIES_ANNOTATION } from '../pod-template/pieces';
 import type { Container, KubeObject, Probe, Volume } from '../pod-template/types';
 import { isWorkload, podTemplateOf, podTemplateProblem, workloadName } from '../pod-template/workload';
 import { RUNTIME_ENV } from '../runtime/env';
@@ -104,7 +104,7 @@ function probeText(argv: readonly unknown[], c: Container, tpl: { spec: { volume
     if ('script' in r) text += `\n${r.script}`;
     else defects.push({ code: 'probe-script-missing', severity: 'error', where, message: `${r.problem}: the probe cannot run its check` });
   }
-  if (!resolved && argv[2] === PROBE_FILE_RUNNER) {
+  if (!resolved && isProbeFileRunner(argv[2])) {
     defects.push({ code: 'probe-script-missing', severity: 'error', where, message: `${String(argv[3])}: no volume of the container holds it (the identity-health volume mount was removed?): the probe fails on every run` });
   }
   return text;
@@ -246,7 +246,7 @@ export function auditWorkload(doc: KubeObject): WorkloadAudit | undefined {
       probed.push(short);
       facts = { nmi: facts.nmi || f.nmi, token: facts.token || f.token, wi: facts.wi || f.wi, proxy: facts.proxy || f.proxy };
       if (f.proxy) proxyChecked = true;
-      ours ||= argv[3] === PREFIX || argv[2] === PROBE_FILE_RUNNER;
+      ours ||= argv[3] === PREFIX || isProbeFileRunner(argv[2]);
       if ((short === 'readiness' || short === 'liveness') && p.timeoutSeconds === undefined) {
         defects.push({ code: 'no-timeout', severity: 'warning', where: `container ${c.name} ${key}`, message: "exec probe without timeoutSeconds: kubelet's default of 1 s is too short for a network check" });
       }

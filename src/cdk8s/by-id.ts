@@ -9,6 +9,11 @@ const CLASSES: Record<AnyStrategyId, new (options: any) => IdentityHealthMixin> 
   'workload-identity-init': m.WorkloadIdentityInitCheck, 'workload-identity-probes': m.WorkloadIdentityProbes, 'workload-identity-app-check': m.WorkloadIdentityAppHealthCheck,
 };
 
+/** The class name of strategy `id`'s mixin (the bench finds an earlier release's class by it). */
+export function mixinClassName(id: AnyStrategyId): string {
+  return CLASSES[id].name;
+}
+
 /** A new mixin of strategy `id` with `options` (validated as the class validates them). */
 export function mixinFor(id: AnyStrategyId, options: object = {}): IdentityHealthMixin {
   return new CLASSES[id](options);

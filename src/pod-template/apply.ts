@@ -3,7 +3,7 @@
  * (the CLI and the audit use it); the cdk8s mixins use `applyPlanInPlace` on the JSON that
  * toJson() has just rendered for them.
  */
-import { PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from './pieces';
+import { isProbeFileRunner, PREFIX, SIDECAR_NAME, STRATEGIES_ANNOTATION } from './pieces';
 import { Container, EnvVar, KubeObject, PodSpec, Probe, PROBE_KINDS, ProbeKind, Volume, VolumeMount } from './types';
 import { isWorkload, podTemplateOf, podTemplateProblem, workloadName } from './workload';
 
@@ -136,7 +136,7 @@ function earlierOurs(have: Probe | undefined, want: Probe): boolean {
   const w = want.exec?.command;
   if (!Array.isArray(h) || !w || h.length !== 5 || h[0] !== w[0] || h[1] !== '-c' || h[4] !== w[4]) return false;
   if (!deepEqual(timingOf(have!), timingOf(want))) return false;
-  return h[3] === PREFIX ? OUR_PROBE_SCRIPT.test(String(h[2])) : h[3] === w[3] && String(h[2]).startsWith('[ -s "$0" ]');
+  return h[3] === PREFIX ? OUR_PROBE_SCRIPT.test(String(h[2])) : h[3] === w[3] && isProbeFileRunner(h[2]);
 }
 
 /** `have` is what `want` (a probe of ours) was, or is: nothing to do but write `want`. */

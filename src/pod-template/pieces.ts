@@ -109,6 +109,11 @@ export function probeScriptFile(strategy: string): ProbeScriptFile {
  */
 export const PROBE_FILE_RUNNER = '[ -s "$0" ] || { echo "identity-health: $0 is missing or empty (pod annotation removed?)"; exit 1; }; exec /bin/sh "$0" "$@"';
 
+/** `arg` is the runner of a probe of ours, in this release's words or an earlier one's (all start with the empty-file guard). */
+export function isProbeFileRunner(arg: unknown): boolean {
+  return typeof arg === 'string' && arg.startsWith('[ -s "$0" ]');
+}
+
 /** An exec probe running the script at `file` with the probe kind as $1. */
 export function execProbe(file: string, mode: ProbeMode, t: ProbeTiming): Probe {
   return { exec: { command: ['/bin/sh', '-c', PROBE_FILE_RUNNER, file, mode] }, ...timing(t) };

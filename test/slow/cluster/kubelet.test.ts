@@ -13,7 +13,7 @@ import { docs, run } from '../../cli/helpers';
 import { engine } from '../engines';
 import { installPodIdentityCrds } from './aad-pod-identity';
 import { Cluster, eventually, startCluster } from './cluster';
-import { IMAGE, Node, NODE_IP, NODE_NAME, startNode } from './node';
+import { IMAGE, Node, NODE_IP, NODE_NAME, processes, startNode } from './node';
 
 let cluster: Cluster;
 let node: Node;
@@ -105,12 +105,7 @@ describe('real kubelet projects the probe script from the pod annotation', () =>
 describe('teardown', () => {
   it('stopping the node leaves none of its processes running (containerd shims and the containers they run outlive containerd)', async () => {
     const sock = path.join(cluster.dir, 'containerd.sock');
-    const running = () => fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x)).filter((pid) => {
-      try {
-        if (/^\S+ \([^)]*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false; // a zombie runs nothing
-        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(sock);
-      } catch { return false; }
-    });
+    const running = () => processes().filter((p) => !p.zombie && p.argv.includes(sock)).map((p) => p.pid);
     expect(running().length, 'the pods run under shims of this node').toBeGreaterThan(0);
     await node.stop();
     expect(running()).toEqual([]);

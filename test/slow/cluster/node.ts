@@ -53,15 +53,20 @@ function buildImage(dir: string): string {
   return tar;
 }
 
-/** SIGKILL every containerd-shim whose argv names `sock`, and all processes below them (children first). */
-function killShims(sock: string): void {
-  const procs = fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x)).flatMap((pid) => {
+/** The machine's processes as /proc shows them (a zombie has exited and runs nothing). */
+export function processes(): Array<{ pid: number; ppid: number; zombie: boolean; argv: string[] }> {
+  return fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x)).flatMap((pid) => {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return [{ pid: Number(pid), ppid, argv: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') }];
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return [{ pid: Number(pid), ppid: Number(ppid), zombie: state === 'Z', argv: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0') }];
     } catch { return []; } // gone meanwhile
   });
+}
+
+/** SIGKILL every containerd-shim whose argv names `sock`, and all processes below them (children first). */
+function killShims(sock: string): void {
+  const procs = processes();
   const below = (pid: number): number[] => procs.filter((p) => p.ppid === pid).flatMap((p) => [...below(p.pid), p.pid]);
   const shims = procs.filter((p) => p.argv.some((a) => a.includes('containerd-shim')) && p.argv.includes(sock));
   for (const pid of shims.flatMap((s) => [...below(s.pid), s.pid])) {
